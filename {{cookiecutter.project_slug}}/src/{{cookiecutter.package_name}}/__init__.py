@@ -1,0 +1,10 @@
+"""{{ cookiecutter.project_name }}: {{ cookiecutter.description }}
+
+Modules, in the order data flows through them:
+    data/example.py     fills data/raw with the example dataset (`make example-data`)
+    data/prepare.py     turns data/raw into train/val/test arrays in data/processed (`make data`)
+    data/datamodule.py  serves those arrays in batches
+    models/             the network and the LightningModule that trains it
+    train.py            trains and tests a model (`make train`)
+    evaluate.py         tests a saved checkpoint (`make evaluate`)
+"""

@@ -1,0 +1,57 @@
+"""Split the examples once into train, validation and test sets, and store them as arrays.
+
+The split has its own seed (`data.split_seed`), apart from the training seed, so every run,
+whatever its settings, is tested on exactly the same test examples.
+"""
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+SPLITS = ("train", "val", "test")
+
+
+def stratified_split(
+    labels: np.ndarray, val_fraction: float, test_fraction: float, seed: int
+) -> dict[str, np.ndarray]:
+    """Return the row indices of each split; every split keeps the class proportions of the whole."""
+    all_rows = np.arange(len(labels))
+    train_val, test = train_test_split(
+        all_rows, test_size=test_fraction, random_state=seed, stratify=labels
+    )
+    train, val = train_test_split(
+        train_val,
+        test_size=val_fraction / (1 - test_fraction),  # a fraction of what is left after the test set
+        random_state=seed,
+        stratify=labels[train_val],
+    )
+    return {"train": np.sort(train), "val": np.sort(val), "test": np.sort(test)}
+
+
+def write_processed(
+    processed_dir: Path,
+    arrays: dict[str, tuple[np.ndarray, np.ndarray]],
+    metadata: dict,
+    extra_files: dict[str, bytes] | None = None,
+) -> None:
+    """Write <split>.npz (inputs `x`, labels `y`), metadata.json and any extra files, replacing
+    the folder whole.
+
+    Everything is written to a temporary folder first, so an interrupted run never leaves a mix of
+    old and new files behind.
+    """
+    processed_dir = Path(processed_dir)
+    processed_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".processed-", dir=processed_dir.parent))
+    for split, (inputs, labels) in arrays.items():
+        np.savez(staging / f"{split}.npz", x=inputs, y=labels)
+    (staging / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
+    for name, content in (extra_files or {}).items():
+        (staging / name).write_bytes(content)
+    if processed_dir.exists():
+        shutil.rmtree(processed_dir)
+    staging.rename(processed_dir)

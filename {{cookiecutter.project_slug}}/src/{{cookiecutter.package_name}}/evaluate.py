@@ -1,0 +1,62 @@
+"""Test a saved checkpoint on the test split: `make evaluate CKPT=outputs/train/<run>/checkpoints/best.ckpt`.
+
+The checkpoint carries its network settings and class names, so nothing else is needed to load it.
+It is tested on the same prepared test split as every other run.
+"""
+
+import logging
+import sys
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+
+log = logging.getLogger(__name__)
+
+
+class EvaluationError(Exception):
+    """The checkpoint cannot be evaluated here; the message says why and what to do."""
+
+
+def evaluate(cfg: DictConfig) -> dict[str, float]:
+    """Load the checkpoint, test it, and return the test metrics."""
+    import lightning as L
+
+    # Lightning adds its own console handler; Hydra's already prints and saves these messages.
+    logging.getLogger("lightning").handlers.clear()
+
+    from {{ cookiecutter.package_name }}.data.datamodule import ArrayDataModule
+    from {{ cookiecutter.package_name }}.models.classifier import Classifier
+
+    if not cfg.ckpt_path or not Path(cfg.ckpt_path).is_file():
+        raise EvaluationError(
+            f"No checkpoint at {cfg.ckpt_path!r}: train first (`make train`), then pass "
+            "CKPT=outputs/train/<run>/checkpoints/best.ckpt."
+        )
+    L.seed_everything(0, workers=True)
+    datamodule = ArrayDataModule(cfg.data.processed_dir, cfg.data.batch_size, cfg.data.num_workers)
+    model = Classifier.load_from_checkpoint(cfg.ckpt_path, map_location="cpu")
+    if model.hparams.class_names != datamodule.class_names:
+        raise EvaluationError(
+            f"The checkpoint was trained on classes {model.hparams.class_names}, but the prepared "
+            f"data has {datamodule.class_names}: evaluate it on the data it was trained for."
+        )
+    trainer = hydra.utils.instantiate(cfg.trainer, logger=False)
+    test_metrics = trainer.test(model, datamodule=datamodule)[0]
+    for name, value in test_metrics.items():
+        log.info("%-16s %.4f", name, value)
+    return test_metrics
+
+
+@hydra.main(version_base="1.3", config_path="../../configs", config_name="evaluate")
+def main(cfg: DictConfig) -> None:
+    from {{ cookiecutter.package_name }}.data.datamodule import MissingDataError
+
+    try:
+        evaluate(cfg)
+    except (EvaluationError, MissingDataError) as error:
+        sys.exit(f"ERROR: {error}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""Build the Lightning callbacks and loggers named in configs/callbacks/ and configs/logger/."""
+
+import logging
+import netrc
+import os
+from urllib.parse import urlparse
+
+import hydra
+from omegaconf import DictConfig
+
+log = logging.getLogger(__name__)
+
+
+def instantiate_all(group: DictConfig | None) -> list:
+    """Instantiate every entry of a config group; entries set to null are switched off."""
+    return [hydra.utils.instantiate(entry) for entry in (group or {}).values() if entry]
+
+
+def wandb_logged_in() -> bool:
+    """Whether W&B credentials exist here: an API key in the environment or from `wandb login`."""
+    if os.environ.get("WANDB_API_KEY"):
+        return True
+    host = urlparse(os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")).hostname
+    try:
+        return netrc.netrc().authenticators(host) is not None
+    except (FileNotFoundError, netrc.NetrcParseError):
+        return False
+
+
+def instantiate_loggers(group: DictConfig | None) -> list:
+    """Instantiate the loggers; W&B runs offline unless logged in or told otherwise by WANDB_MODE.
+
+    Without this, W&B would stop a run that has no account with "No API key configured".
+    """
+    if group and "wandb" in group and not wandb_logged_in() and "WANDB_MODE" not in os.environ:
+        os.environ["WANDB_MODE"] = "offline"
+        log.info(
+            "W&B: no login found, logging offline to %s/wandb. Upload later with "
+            "`wandb sync %s/wandb/offline-run-*`, or `wandb login` to log online.",
+            group.wandb.save_dir,
+            group.wandb.save_dir,
+        )
+    return instantiate_all(group)

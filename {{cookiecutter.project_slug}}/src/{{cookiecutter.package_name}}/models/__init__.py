@@ -1,0 +1,1 @@
+"""Networks (plain PyTorch) and the LightningModule that trains them."""

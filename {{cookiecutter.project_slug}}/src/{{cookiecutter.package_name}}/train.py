@@ -1,0 +1,82 @@
+"""Train a model, then test it on the held-out test split: `make train` or `python -m {{ cookiecutter.package_name }}.train`.
+
+All settings come from configs/train.yaml and can be overridden on the command line:
+    python -m {{ cookiecutter.package_name }}.train model.lr=0.01 trainer=gpu
+Each run gets its own folder, outputs/train/<run_name>/, with the exact config (.hydra/), the
+log, and checkpoints/{best,last}.ckpt. Starting a run again with the same run_name resumes it from
+last.ckpt, so a crashed or requeued job carries on where it stopped.
+"""
+
+import logging
+import sys
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+log = logging.getLogger(__name__)
+
+
+def checkpoint_to_resume(cfg: DictConfig) -> str | None:
+    """The checkpoint to continue from: the one asked for, else this run's own last.ckpt."""
+    if cfg.ckpt_path:
+        return cfg.ckpt_path
+    last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
+    return str(last) if last.exists() else None
+
+
+def train(cfg: DictConfig) -> dict[str, float]:
+    """Fit the model, test the best checkpoint on the test split, and return the test metrics."""
+    # Heavy libraries are imported here, not at the top: `--help` and config errors answer at once.
+    import lightning as L
+
+    # Lightning adds its own console handler; Hydra's already prints and saves these messages.
+    logging.getLogger("lightning").handlers.clear()
+
+    from {{ cookiecutter.package_name }}.data.datamodule import ArrayDataModule
+    from {{ cookiecutter.package_name }}.instantiate import instantiate_all, instantiate_loggers
+    from {{ cookiecutter.package_name }}.models.classifier import Classifier
+
+    L.seed_everything(cfg.seed, workers=True)
+    datamodule = ArrayDataModule(cfg.data.processed_dir, cfg.data.batch_size, cfg.data.num_workers)
+    model = Classifier(
+        network=OmegaConf.to_container(cfg.model.network, resolve=True),
+        input_shape=datamodule.input_shape,
+        class_names=datamodule.class_names,
+        lr=cfg.model.lr,
+        weight_decay=cfg.model.weight_decay,
+    )
+    trainer = hydra.utils.instantiate(
+        cfg.trainer,
+        callbacks=instantiate_all(cfg.callbacks),
+        logger=instantiate_loggers(cfg.logger) or False,
+    )
+    for logger in trainer.loggers:
+        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+
+    resume_from = checkpoint_to_resume(cfg)
+    if resume_from:
+        log.info("Resuming from %s", resume_from)
+    trainer.fit(model, datamodule=datamodule, ckpt_path=resume_from)
+
+    # Test the best checkpoint, not the last epoch's weights (which may be over-fitted).
+    best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+    test_metrics = trainer.test(model, datamodule=datamodule, ckpt_path=best or None)[0]
+    log.info("Best checkpoint: %s", best or "(checkpointing off)")
+    for name, value in test_metrics.items():
+        log.info("%-16s %.4f", name, value)
+    return test_metrics
+
+
+@hydra.main(version_base="1.3", config_path="../../configs", config_name="train")
+def main(cfg: DictConfig) -> None:
+    from {{ cookiecutter.package_name }}.data.datamodule import MissingDataError
+
+    try:
+        train(cfg)
+    except MissingDataError as error:
+        sys.exit(f"ERROR: {error}")
+
+
+if __name__ == "__main__":
+    main()

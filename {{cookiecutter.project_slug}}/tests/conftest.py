@@ -1,0 +1,54 @@
+"""Shared fixtures: the example data prepared once into a temporary folder, and composed configs.
+
+Configs are composed in-process with Hydra's compose API, the same way the command line does it,
+so the tests exercise the real configs without paying Python's start-up for each case.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+from {{ cookiecutter.package_name }}.data.example import write_example
+from {{ cookiecutter.package_name }}.data.prepare import prepare
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+
+
+def compose_config(name: str, overrides: list[str]) -> DictConfig:
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose(config_name=name, overrides=overrides)
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder holding the example dataset in raw/ and prepared in processed/."""
+    data_dir = tmp_path_factory.mktemp("data")
+    write_example(data_dir / "raw")
+    prepare(compose_config("prepare", [f"paths.data_dir={data_dir}"]).data)
+    return data_dir
+
+
+@pytest.fixture
+def train_config(data_dir: Path, tmp_path: Path) -> Callable[..., DictConfig]:
+    """Compose configs/train.yaml on the prepared data, writing the run's files to tmp_path."""
+
+    def make(*overrides: str) -> DictConfig:
+        return compose_config(
+            "train", [f"paths.data_dir={data_dir}", f"paths.output_dir={tmp_path}", *overrides]
+        )
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def isolated_wandb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep W&B offline and out of the home folder, whatever the machine has configured."""
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    for variable in ("WANDB_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR", "WANDB_DATA_DIR"):
+        monkeypatch.setenv(variable, str(tmp_path / "wandb-home"))
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.delenv("SLURM_JOB_ID", raising=False)

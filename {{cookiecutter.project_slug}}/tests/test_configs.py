@@ -1,0 +1,65 @@
+"""Every option of every config group composes, resolves and builds what it names."""
+
+from pathlib import Path
+
+import hydra
+import pytest
+from omegaconf import OmegaConf
+
+from conftest import CONFIG_DIR
+
+GROUPS = ["data", "model", "trainer", "callbacks", "logger", "experiment", "debug"]
+OPTIONS = [
+    f"{group}={path.stem}" for group in GROUPS for path in sorted((CONFIG_DIR / group).glob("*.yaml"))
+]
+
+
+def test_every_group_has_options() -> None:
+    assert {option.split("=")[0] for option in OPTIONS} == set(GROUPS)
+
+
+@pytest.mark.parametrize("override", OPTIONS)
+def test_option_composes_and_resolves(train_config, override: str) -> None:
+    resolved = OmegaConf.to_container(train_config(override), resolve=True)
+    group = override.split("=")[0]
+    if group in ("experiment", "debug"):  # global overrides: they must change something
+        assert resolved != OmegaConf.to_container(train_config(), resolve=True)
+    else:
+        assert resolved[group]
+    assert Path(resolved["paths"]["output_dir"]).is_dir()
+
+
+@pytest.mark.parametrize("option", ["cpu", "ddp_cpu"])
+def test_cpu_trainers_build(train_config, option: str) -> None:
+    trainer = hydra.utils.instantiate(train_config(f"trainer={option}").trainer, logger=False)
+    assert trainer.num_devices == {"cpu": 1, "ddp_cpu": 2}[option]
+
+
+def test_callbacks_build(train_config) -> None:
+    from {{ cookiecutter.package_name }}.instantiate import instantiate_all
+
+    callbacks = instantiate_all(train_config().callbacks)
+    names = {type(callback).__name__ for callback in callbacks}
+    assert names == {"ModelCheckpoint", "EarlyStopping", "LearningRateMonitor", "TQDMProgressBar"}
+
+
+def test_debug_switches_early_stopping_off(train_config) -> None:
+    from {{ cookiecutter.package_name }}.instantiate import instantiate_all
+
+    callbacks = instantiate_all(train_config("debug=smoke").callbacks)
+    assert "EarlyStopping" not in {type(callback).__name__ for callback in callbacks}
+
+
+@pytest.mark.parametrize("name", ["prepare", "evaluate"])
+def test_other_entry_configs_compose(data_dir, name: str) -> None:
+    from conftest import compose_config
+
+    cfg = compose_config(name, [f"paths.data_dir={data_dir}", "paths.output_dir=unused"])
+    assert Path(cfg.data.processed_dir) == data_dir / "processed"
+
+
+def test_bad_override_is_rejected(train_config) -> None:
+    from hydra.errors import ConfigCompositionException
+
+    with pytest.raises(ConfigCompositionException, match="trainer"):
+        train_config("trainer=no_such_trainer")

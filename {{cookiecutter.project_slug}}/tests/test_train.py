@@ -1,0 +1,86 @@
+"""Training end to end on the example data: a smoke run, its checkpoint, resuming, DDP, W&B."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import compose_config
+from {{ cookiecutter.package_name }}.data.datamodule import read_metadata
+from {{ cookiecutter.package_name }}.evaluate import EvaluationError, evaluate
+from {{ cookiecutter.package_name }}.train import train
+
+METRICS = {"test/loss", "test/acc", "test/precision", "test/recall", "test/f1"}
+
+
+def test_smoke_training_writes_checkpoints_that_evaluate_reproduces(train_config, tmp_path) -> None:
+    metrics = train(train_config("debug=smoke"))
+    assert set(metrics) == METRICS
+    assert all(0 <= metrics[name] <= 1 for name in METRICS - {"test/loss"})
+    best = tmp_path / "checkpoints" / "best.ckpt"
+    assert best.is_file() and (tmp_path / "checkpoints" / "last.ckpt").is_file()
+
+    evaluate_cfg = compose_config(
+        "evaluate",
+        [f"paths.data_dir={Path(train_config().paths.data_dir)}", f"ckpt_path={best}",
+         "trainer=cpu", "+trainer.limit_test_batches=2", "paths.output_dir=unused"],
+    )  # fmt: skip
+    assert evaluate(evaluate_cfg)["test/acc"] == pytest.approx(metrics["test/acc"])
+
+
+def test_evaluate_without_checkpoint_says_what_to_do(data_dir) -> None:
+    cfg = compose_config(
+        "evaluate", [f"paths.data_dir={data_dir}", "paths.output_dir=unused", "ckpt_path=nope.ckpt"]
+    )
+    with pytest.raises(EvaluationError, match="make train"):
+        evaluate(cfg)
+
+
+def test_training_learns(train_config, data_dir) -> None:
+    """A short real run must beat chance clearly: the whole pipeline fits together."""
+    metrics = train(train_config("trainer=cpu", "logger=csv", "trainer.max_epochs=8"))
+    chance = 1 / len(read_metadata(data_dir / "processed")["class_names"])
+    assert metrics["test/acc"] > 2 * chance
+
+
+def test_rerun_resumes_from_last_checkpoint(train_config, tmp_path) -> None:
+    train(train_config("debug=smoke", "trainer.max_epochs=1"))
+    train(train_config("debug=smoke", "trainer.max_epochs=2"))  # same run folder: a restart
+    first, second = sorted((tmp_path / "csv").glob("version_*/metrics.csv"))
+    assert trained_epochs(first) == {0}
+    assert trained_epochs(second) == {1}  # only the epoch still missing
+
+
+def trained_epochs(metrics_csv: Path) -> set[int]:
+    """The epochs a run trained, read from the CSV logger's file."""
+    rows = pd.read_csv(metrics_csv)
+    return set(rows.loc[rows["train/loss_epoch"].notna(), "epoch"].astype(int))
+
+
+def test_wandb_logs_offline_without_an_account(train_config, tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("WANDB_MODE")  # as on a fresh machine: no mode chosen, no login
+    monkeypatch.setenv("HOME", str(tmp_path))
+    train(train_config("debug=smoke", "logger=wandb"))
+    assert os.environ["WANDB_MODE"] == "offline"
+    runs = list((tmp_path / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1 and list(runs[0].glob("*.wandb"))
+
+
+def test_ddp_cpu_run_leaves_one_run_folder(data_dir, tmp_path) -> None:
+    """Two processes on the CPU through DDP, from the command line, as a user would start it."""
+    command = [
+        sys.executable, "-m", "{{ cookiecutter.package_name }}.train", "trainer=ddp_cpu", "logger=csv",
+        f"paths.data_dir={data_dir}", f"paths.log_dir={tmp_path}", "trainer.max_epochs=2",
+        "+trainer.limit_train_batches=3", "+trainer.limit_val_batches=2",
+        "+trainer.limit_test_batches=2", "callbacks.early_stopping=null",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    runs = list((tmp_path / "train").iterdir())
+    assert len(runs) == 1, runs
+    assert sorted(p.name for p in (runs[0] / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
+    assert len(list((runs[0] / "csv").glob("version_*"))) == 1
+    assert "test/acc" in result.stdout + result.stderr
