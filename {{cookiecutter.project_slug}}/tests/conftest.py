@@ -1,25 +1,18 @@
 """Shared fixtures: the example data prepared once into a temporary folder, and composed configs.
 
-Configs are composed in-process with Hydra's compose API, the same way the command line does it,
-so the tests exercise the real configs without paying Python's start-up for each case.
+Configs are composed in-process with Hydra's compose API, as the command line does it, so the
+tests exercise the real configs without paying Python's start-up time for each case.
 """
 
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
+from {{ cookiecutter.package_name }}.config import compose_config
 from {{ cookiecutter.package_name }}.data.example import write_example
 from {{ cookiecutter.package_name }}.data.prepare import prepare
-
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
-
-
-def compose_config(name: str, overrides: list[str]) -> DictConfig:
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        return compose(config_name=name, overrides=overrides)
 
 
 @pytest.fixture(scope="session")

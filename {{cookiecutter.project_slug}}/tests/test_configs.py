@@ -6,11 +6,11 @@ import hydra
 import pytest
 from omegaconf import OmegaConf
 
-from conftest import CONFIG_DIR
+from {{ cookiecutter.package_name }}.config import CONFIG_DIR, compose_config
 
 GROUPS = ["data", "model", "trainer", "callbacks", "logger", "experiment", "debug"]
 OPTIONS = [
-    f"{group}={path.stem}" for group in GROUPS for path in sorted((CONFIG_DIR / group).glob("*.yaml"))
+    f"{group}={path.stem}" for group in GROUPS for path in (CONFIG_DIR / group).glob("*.yaml")
 ]
 
 
@@ -52,8 +52,6 @@ def test_debug_switches_early_stopping_off(train_config) -> None:
 
 @pytest.mark.parametrize("name", ["prepare", "evaluate"])
 def test_other_entry_configs_compose(data_dir, name: str) -> None:
-    from conftest import compose_config
-
     cfg = compose_config(name, [f"paths.data_dir={data_dir}", "paths.output_dir=unused"])
     assert Path(cfg.data.processed_dir) == data_dir / "processed"
 

@@ -5,8 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from conftest import compose_config
-from {{ cookiecutter.package_name }}.data.datamodule import ArrayDataModule, MissingDataError, read_metadata
+from {{ cookiecutter.package_name }}.config import compose_config
+from {{ cookiecutter.package_name }}.data.datamodule import (
+    ArrayDataModule,
+    MissingDataError,
+    read_metadata,
+)
 from {{ cookiecutter.package_name }}.data.prepare import RawDataError, prepare
 from {{ cookiecutter.package_name }}.data.splits import stratified_split
 
@@ -27,8 +31,8 @@ def test_split_sizes_and_disjointness() -> None:
 
 def test_split_is_repeatable_and_seeded() -> None:
     labels = np.repeat(np.arange(3), 40)
-    first = stratified_split(labels, 0.2, 0.2, seed=1)
-    assert all(np.array_equal(first[s], stratified_split(labels, 0.2, 0.2, seed=1)[s]) for s in first)
+    first, again = (stratified_split(labels, 0.2, 0.2, seed=1) for _ in range(2))
+    assert all(np.array_equal(first[split], again[split]) for split in first)
     assert not np.array_equal(first["test"], stratified_split(labels, 0.2, 0.2, seed=2)["test"])
 
 
@@ -45,7 +49,8 @@ def test_prepared_arrays_match_metadata(data_dir) -> None:
 def test_pixel_statistics_come_from_training_images_only(data_dir) -> None:
     metadata = read_metadata(data_dir / "processed")
     train_pixels = load_split(data_dir, "train")[0] / 255
-    all_pixels = np.concatenate([load_split(data_dir, s)[0] for s in ("train", "val", "test")]) / 255
+    all_pixels = np.concatenate([load_split(data_dir, s)[0] for s in ("train", "val", "test")])
+    all_pixels = all_pixels / 255
     assert metadata["pixel_mean"] == pytest.approx(train_pixels.mean(axis=(0, 2, 3)).tolist())
     assert metadata["pixel_mean"] != pytest.approx(all_pixels.mean(axis=(0, 2, 3)).tolist())
     assert load_split(data_dir, "train")[0].dtype == np.uint8  # decoded once, stored compactly
@@ -92,7 +97,8 @@ def test_missing_values_are_filled_and_text_encoded(data_dir) -> None:
 def test_unknown_target_column_is_named(tmp_path, data_dir) -> None:
     (tmp_path / "raw").mkdir()
     (tmp_path / "raw" / "penguins.csv").write_text((data_dir / "raw" / "penguins.csv").read_text())
-    cfg = compose_config("prepare", [f"paths.data_dir={tmp_path}", "data.target=wingspan"]).data
+    overrides = [f"paths.data_dir={tmp_path}", "data.target=wingspan"]
+    cfg = compose_config("prepare", overrides).data
     with pytest.raises(RawDataError, match="wingspan"):
         prepare(cfg)
 {%- endif %}

@@ -4,7 +4,7 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
-from conftest import compose_config
+from {{ cookiecutter.package_name }}.config import compose_config
 from {{ cookiecutter.package_name }}.models.classifier import Classifier
 
 

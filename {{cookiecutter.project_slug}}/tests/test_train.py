@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import compose_config
+from {{ cookiecutter.package_name }}.config import compose_config
 from {{ cookiecutter.package_name }}.data.datamodule import read_metadata
 from {{ cookiecutter.package_name }}.evaluate import EvaluationError, evaluate
 from {{ cookiecutter.package_name }}.train import train

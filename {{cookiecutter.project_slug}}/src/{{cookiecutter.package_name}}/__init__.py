@@ -1,4 +1,4 @@
-"""{{ cookiecutter.project_name }}: {{ cookiecutter.description }}
+"""The project's reusable code. Notebooks and scripts import it; they never copy it.
 
 Modules, in the order data flows through them:
     data/example.py     fills data/raw with the example dataset (`make example-data`)

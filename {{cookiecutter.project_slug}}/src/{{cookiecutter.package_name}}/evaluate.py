@@ -1,4 +1,4 @@
-"""Test a saved checkpoint on the test split: `make evaluate CKPT=outputs/train/<run>/checkpoints/best.ckpt`.
+"""Test a saved checkpoint on the test split: `make evaluate CKPT=path/to/best.ckpt`.
 
 The checkpoint carries its network settings and class names, so nothing else is needed to load it.
 It is tested on the same prepared test split as every other run.

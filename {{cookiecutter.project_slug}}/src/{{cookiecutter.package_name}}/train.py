@@ -1,7 +1,8 @@
-"""Train a model, then test it on the held-out test split: `make train` or `python -m {{ cookiecutter.package_name }}.train`.
+"""Train a model, then test it on the held-out test split: `make train`.
 
 All settings come from configs/train.yaml and can be overridden on the command line:
-    python -m {{ cookiecutter.package_name }}.train model.lr=0.01 trainer=gpu
+    make train ARGS="model.lr=0.01 trainer=gpu"
+    python -m {{ cookiecutter.package_name }}.train model.lr=0.01 trainer=gpu   (the same)
 Each run gets its own folder, outputs/train/<run_name>/, with the exact config (.hydra/), the
 log, and checkpoints/{best,last}.ckpt. Starting a run again with the same run_name resumes it from
 last.ckpt, so a crashed or requeued job carries on where it stopped.
@@ -34,7 +35,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
     logging.getLogger("lightning").handlers.clear()
 
     from {{ cookiecutter.package_name }}.data.datamodule import ArrayDataModule
-    from {{ cookiecutter.package_name }}.instantiate import instantiate_all, instantiate_loggers
+    from {{ cookiecutter.package_name }}.instantiate import (
+        instantiate_all,
+        instantiate_loggers,
+    )
     from {{ cookiecutter.package_name }}.models.classifier import Classifier
 
     L.seed_everything(cfg.seed, workers=True)

@@ -18,14 +18,15 @@ SPLITS = ("train", "val", "test")
 def stratified_split(
     labels: np.ndarray, val_fraction: float, test_fraction: float, seed: int
 ) -> dict[str, np.ndarray]:
-    """Return the row indices of each split; every split keeps the class proportions of the whole."""
+    """Return the row indices of each split; each keeps the class proportions of the whole."""
     all_rows = np.arange(len(labels))
     train_val, test = train_test_split(
         all_rows, test_size=test_fraction, random_state=seed, stratify=labels
     )
+    # The validation share is taken from what is left once the test set is out.
     train, val = train_test_split(
         train_val,
-        test_size=val_fraction / (1 - test_fraction),  # a fraction of what is left after the test set
+        test_size=val_fraction / (1 - test_fraction),
         random_state=seed,
         stratify=labels[train_val],
     )

@@ -59,7 +59,7 @@ class Classifier(L.LightningModule):
     def test_step(self, batch: list[torch.Tensor], batch_idx: int) -> None:
         self._step(batch, "test", self.test_metrics)
 
-    def _step(self, batch: list[torch.Tensor], stage: str, metrics: MetricCollection) -> torch.Tensor:
+    def _step(self, batch: list, stage: str, metrics: MetricCollection) -> torch.Tensor:
         inputs, labels = batch  # labels: [B] class indices
         logits = self(inputs)
         loss = F.cross_entropy(logits, labels)

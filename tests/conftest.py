@@ -1,0 +1,100 @@
+"""Fixtures for the template's own tests: bake the template with real cookiecutter.
+
+Two tiers (see README.md, "Testing the template"):
+- fast: `bake()` renders one cell of the option matrix into a temporary folder (about a second);
+- slow (`-m slow`): `installed_project()` bakes a named cell once per session, installs it into a
+  virtual environment that reuses this one's packages, and runs its own tests and commands there.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+QUESTIONS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+
+
+def bake_into(output_dir: Path, **answers: object) -> Path:
+    """Bake the template with these answers (the rest default) and return the project folder."""
+    unknown = set(answers) - set(QUESTIONS)
+    assert not unknown, f"not questions of cookiecutter.json: {unknown}"  # cookiecutter ignores typos
+    project = cookiecutter(
+        str(TEMPLATE),
+        no_input=True,
+        extra_context=answers,
+        output_dir=str(output_dir),
+        default_config=True,  # ignore the user's ~/.cookiecutterrc
+    )
+    return Path(project)
+
+
+@pytest.fixture
+def bake(tmp_path: Path) -> Callable[..., Path]:
+    """Bake into this test's temporary folder: `bake(example_task="tabular")`."""
+    return lambda **answers: bake_into(tmp_path, **answers)
+
+
+def run(command: list[str], cwd: Path, env: dict | None = None, timeout: int = 900) -> str:
+    """Run a command, fail the test with its output if it fails, and return its output."""
+    result = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{output[-6000:]}"
+    return output
+
+
+class InstalledProject:
+    """A baked project, installed in its own virtual environment, with helpers to run in it."""
+
+    def __init__(self, path: Path, venv: Path) -> None:
+        self.path = path
+        self.python = venv / "bin" / "python"
+        self.env = {
+            **os.environ,
+            "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+            "WANDB_MODE": "offline",
+            "WANDB_DIR": str(path / ".wandb-home"),
+            "WANDB_CACHE_DIR": str(path / ".wandb-home"),
+            "WANDB_CONFIG_DIR": str(path / ".wandb-home"),
+            "WANDB_SILENT": "true",
+        }
+        self.env.pop("PYTHONPATH", None)
+
+    def run(self, *command: str, timeout: int = 900) -> str:
+        return run(list(command), cwd=self.path, env=self.env, timeout=timeout)
+
+    def make(self, *targets: str) -> str:
+        return self.run("make", f"PYTHON={self.python}", *targets)
+
+
+_installed: dict[str, InstalledProject] = {}
+
+
+@pytest.fixture(scope="session")
+def installed_project(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., InstalledProject]:
+    """Bake and install a named cell once per session: `installed_project("default")`."""
+
+    def install(cell: str, **answers: object) -> InstalledProject:
+        if cell not in _installed:
+            root = tmp_path_factory.mktemp(f"cell-{cell}")
+            project = bake_into(root, **answers)
+            venv = root / "venv"
+            # The project's dependencies are this environment's: reuse them instead of
+            # downloading, and install the project itself for real, with its dev extra.
+            run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], cwd=root)
+            run(
+                [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-index",
+                 "--no-build-isolation", "-e", ".[dev]"],
+                cwd=project,
+            )  # fmt: skip
+            _installed[cell] = InstalledProject(project, venv)
+        return _installed[cell]
+
+    return install
