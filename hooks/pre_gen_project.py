@@ -25,6 +25,12 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def problem(answers: dict) -> str | None:
     """Return a sentence describing the first bad answer, or None when all answers are usable."""
+    slug = answers["project_slug"]
+    if not SLUG.match(slug):
+        return (
+            f"project_slug {slug!r} is not usable as a directory and distribution name: use letters, "
+            "digits, '-', '_' or '.', starting and ending with a letter or digit, e.g. 'cloud-classifier'."
+        )
     name = answers["package_name"]
     if not PACKAGE_NAME.match(name) or keyword.iskeyword(name):
         return (
@@ -36,15 +42,9 @@ def problem(answers: dict) -> str | None:
             f"package_name {name!r} would shadow the module {name!r} that the project imports: "
             f"choose a more specific name, e.g. '{name}_study'."
         )
-    slug = answers["project_slug"]
-    if not SLUG.match(slug):
-        return (
-            f"project_slug {slug!r} is not usable as a directory and distribution name: use letters, "
-            "digits, '-', '_' or '.', starting and ending with a letter or digit, e.g. 'cloud-classifier'."
-        )
     email = answers["author_email"]
     if not EMAIL.match(email):
-        return f"author_email {email!r} is not an email address: use one like 'ada@example.org'."
+        return f"author_email {email!r} is not an email address: use one like this, e.g. 'ada@example.org'."
     return None
 
 

@@ -3,13 +3,14 @@
 Two tiers (see README.md, "Testing the template"):
 - fast: `bake()` renders one cell of the option matrix into a temporary folder (about a second);
 - slow (`-m slow`): `installed_project()` bakes a named cell once per session, installs it into a
-  virtual environment that reuses this one's packages, and runs its own tests and commands there.
+  virtual environment layered on this one's packages, and runs its own tests and commands there.
 """
 
 import json
 import os
 import subprocess
-import sys
+import sysconfig
+import venv as venv_module
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,9 +43,7 @@ def bake(tmp_path: Path) -> Callable[..., Path]:
 
 def run(command: list[str], cwd: Path, env: dict | None = None, timeout: int = 900) -> str:
     """Run a command, fail the test with its output if it fails, and return its output."""
-    result = subprocess.run(
-        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
-    )
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"{' '.join(command)} failed:\n{output[-6000:]}"
     return output
@@ -70,6 +69,10 @@ class InstalledProject:
     def run(self, *command: str, timeout: int = 900) -> str:
         return run(list(command), cwd=self.path, env=self.env, timeout=timeout)
 
+    def run_unchecked(self, *command: str) -> subprocess.CompletedProcess:
+        """Run a command that may fail; the caller checks its status and output."""
+        return subprocess.run(command, cwd=self.path, env=self.env, capture_output=True, text=True)
+
     def make(self, *targets: str) -> str:
         return self.run("make", f"PYTHON={self.python}", *targets)
 
@@ -86,9 +89,12 @@ def installed_project(tmp_path_factory: pytest.TempPathFactory) -> Callable[...,
             root = tmp_path_factory.mktemp(f"cell-{cell}")
             project = bake_into(root, **answers)
             venv = root / "venv"
-            # The project's dependencies are this environment's: reuse them instead of
-            # downloading, and install the project itself for real, with its dev extra.
-            run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], cwd=root)
+            # The project's dependencies are this environment's: the new environment sees them
+            # through a .pth file instead of downloading them again, and the project itself is
+            # installed for real, with its dev extra.
+            venv_module.create(venv, with_pip=False)
+            own_site = Path(sysconfig.get_path("purelib", vars={"base": str(venv)}))
+            (own_site / "parent-environment.pth").write_text(sysconfig.get_path("purelib") + "\n")
             run(
                 [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-index",
                  "--no-build-isolation", "-e", ".[dev]"],

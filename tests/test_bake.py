@@ -37,7 +37,7 @@ PAIRS = {
     "tabular+no-git": {"example_task": "tabular", "init_git": False},
     # Answers that must survive quoting in TOML, YAML, Python and JSON.
     "awkward-text": {
-        "project_name": 'José O\'Brien\'s "Cloud" Study',
+        "project_name": "José O'Brien's \"Cloud\" Study",
         "description": 'Clouds "seen" from a balloon \\ at 30 km, naïvely',
         "author_name": "José O'Brien",
     },
