@@ -1,13 +1,15 @@
 """Finish the bake: start a git repository with a first commit, when that was asked for.
 
-Options that a project does not use never reach it (conditional file names in the template),
-so there is nothing to delete here. This hook works offline and only needs git.
+Options that a project does not use never reach it (conditional file names in the template).
+Only folders cannot be conditional in cookiecutter: the GitHub workflow's folder is removed here
+when it was left empty. This hook works offline and only needs git.
 """
 
 import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 
@@ -26,7 +28,15 @@ def init_git(author_name: str, author_email: str) -> None:
     )  # fmt: skip
 
 
+def remove_unused_ci_folder() -> None:
+    """Drop .github/ when the CI is not GitHub Actions (its only file was not rendered)."""
+    workflows = Path(".github", "workflows")
+    if workflows.is_dir() and not any(workflows.iterdir()):
+        shutil.rmtree(".github")
+
+
 if __name__ == "__main__":
+    remove_unused_ci_folder()
     if ANSWERS["init_git"]:
         if shutil.which("git") is None:
             print("WARNING: git is not installed; skipped `git init`. Install git, then run it yourself.")
