@@ -68,6 +68,16 @@ def test_notebooks_survive_baking_intact(bake, example_task: str) -> None:
     assert any("{" in source and "}" in source for source in code)
 
 
+def test_make_notebook_numbers_the_next_notebook(bake) -> None:
+    project = bake()
+    output = run(["make", f"PYTHON={sys.executable}", "notebook", "name=bigger-model"], cwd=project)
+    created = project / "notebooks" / "04-bigger-model.ipynb"
+    assert created.name in output
+    notebook = nbformat.read(created, as_version=4)
+    assert notebook.cells[0].source.startswith("# 04 - Bigger model")
+    assert "## Conclusion" in notebook.cells[-1].source
+
+
 # ---------------------------------------------------------------------------------- pre-commit
 
 
@@ -265,9 +275,8 @@ def test_lab_defaults_from_a_cookiecutter_user_config(tmp_path: Path) -> None:
     assert metadata["authors"] == [{"name": "Ada Lab", "email": "ada-lab@uni.example"}]
     assert metadata["license"] == "Apache-2.0"
     assert (project / ".gitlab-ci.yml").is_file() and not (project / ".github").exists()
-    assert yaml.safe_load((project / "configs" / "logger" / "wandb.yaml").read_text())["wandb"][
-        "entity"
-    ] == "ada-lab"
+    wandb_logger = yaml.safe_load((project / "configs" / "logger" / "wandb.yaml").read_text())["wandb"]
+    assert wandb_logger["entity"] == "ada-lab"
     assert "ssh://storage.uni.example/dvc/cloud-classifier" in (project / ".dvc" / "config").read_text()
 
     own = bake_with_lab_config(tmp_path / "own", "ci=github", "license=MIT")
