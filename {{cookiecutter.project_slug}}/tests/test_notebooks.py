@@ -81,7 +81,13 @@ def run_notebook(path: Path, root_dir: Path) -> nbformat.NotebookNode:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
 def test_notebook_runs(path: Path, root_dir: Path) -> None:
-    run_notebook(path, root_dir)
+    notebook = run_notebook(path, root_dir)
+    # A cell that always shows a figure must show one (a library that forces a non-interactive
+    # matplotlib backend on import would silently hide every plot).
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and re.search(r"^plt\.show\(\)$", cell.source, re.MULTILINE):
+            images = [output for output in cell.outputs if "image/png" in output.get("data", {})]
+            assert images, f"no figure shown by:\n{cell.source}"
 
 
 def test_compare_results_plots_the_results_table(root_dir: Path) -> None:
