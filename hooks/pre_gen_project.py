@@ -21,6 +21,14 @@ PACKAGE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 # PEP 508 distribution names, which are also safe directory names.
 SLUG = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# W&B forbids these characters in project names; entities are user or team names.
+WANDB_PROJECT = re.compile(r"^[^/\\#?%:\s]{1,128}$")
+WANDB_ENTITY = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_-]*)?$")
+# A valid URL for each kind of DVC remote; its scheme (before "://") is the one the kind needs.
+REMOTE_EXAMPLES = {
+    "s3": "s3://my-bucket/cloud-classifier", "gs": "gs://my-bucket/cloud-classifier",
+    "azure": "azure://my-container/cloud-classifier", "ssh": "ssh://me@example.org/srv/dvc/cloud-classifier",
+}  # fmt: skip
 
 
 def problem(answers: dict) -> str | None:
@@ -45,6 +53,40 @@ def problem(answers: dict) -> str | None:
     email = answers["author_email"]
     if not EMAIL.match(email):
         return f"author_email {email!r} is not an email address: use one like this, e.g. 'ada@example.org'."
+    return wandb_problem(answers) or remote_problem(answers)
+
+
+def wandb_problem(answers: dict) -> str | None:
+    project, entity = answers["wandb_project"], answers["wandb_entity"]
+    if not WANDB_PROJECT.match(project):
+        return (
+            f"wandb_project {project!r} is not a W&B project name: use up to 128 characters without "
+            "spaces or any of / \\ # ? % :, e.g. 'cloud-classifier'."
+        )
+    if not WANDB_ENTITY.match(entity):
+        return (
+            f"wandb_entity {entity!r} is not a W&B user or team name: use letters, digits, '-' and "
+            "'_', e.g. 'ada-lab', or leave it empty for your default one."
+        )
+    return None
+
+
+def remote_problem(answers: dict) -> str | None:
+    kind, url = answers["dvc_remote"], answers["dvc_remote_url"]
+    example = REMOTE_EXAMPLES.get(kind)
+    scheme = example and example.split("://")[0] + "://"
+    if not url or any(character in url for character in "\n#\"'"):
+        return (
+            f"dvc_remote_url {url!r} cannot be written in DVC's config: give a URL or path without "
+            "quotes, '#' or line breaks, e.g. '../cloud-classifier-dvc-storage'."
+        )
+    if scheme and not url.startswith(scheme):
+        return f"dvc_remote_url {url!r} is not a {kind} URL: start it with {scheme}, e.g. '{example}'."
+    if not scheme and "://" in url:
+        return (
+            f"dvc_remote_url {url!r} is a URL, but dvc_remote is 'local': give a folder path, "
+            "e.g. '../cloud-classifier-dvc-storage', or choose the matching dvc_remote."
+        )
     return None
 
 
