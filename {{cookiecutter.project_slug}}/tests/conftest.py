@@ -26,12 +26,18 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def train_config(data_dir: Path, tmp_path: Path) -> Callable[..., DictConfig]:
-    """Compose configs/train.yaml on the prepared data, writing the run's files to tmp_path."""
+    """Compose configs/train.yaml on the prepared data, writing the run's files to tmp_path.
+
+    The project root moves to tmp_path too, so results/results.csv and reports/figures/ of the
+    tests never mix with the project's own.
+    """
 
     def make(*overrides: str) -> DictConfig:
         return compose_config(
-            "train", [f"paths.data_dir={data_dir}", f"paths.output_dir={tmp_path}", *overrides]
-        )
+            "train",
+            [f"paths.root_dir={tmp_path}", f"paths.data_dir={data_dir}",
+             f"paths.output_dir={tmp_path}", *overrides],
+        )  # fmt: skip
 
     return make
 

@@ -11,6 +11,7 @@ import pytest
 from {{ cookiecutter.package_name }}.config import compose_config
 from {{ cookiecutter.package_name }}.data.datamodule import read_metadata
 from {{ cookiecutter.package_name }}.evaluate import EvaluationError, evaluate
+from {{ cookiecutter.package_name }}.results import read_results
 from {{ cookiecutter.package_name }}.train import train
 
 METRICS = {"test/loss", "test/acc", "test/precision", "test/recall", "test/f1"}
@@ -26,7 +27,8 @@ def test_smoke_training_writes_checkpoints_that_evaluate_reproduces(train_config
     evaluate_cfg = compose_config(
         "evaluate",
         [f"paths.data_dir={Path(train_config().paths.data_dir)}", f"ckpt_path={best}",
-         "trainer=cpu", "+trainer.limit_test_batches=2", "paths.output_dir=unused"],
+         "trainer=cpu", "+trainer.limit_test_batches=2", f"paths.root_dir={tmp_path}",
+         f"paths.output_dir={tmp_path / 'evaluate'}", "logger=csv"],
     )  # fmt: skip
     assert evaluate(evaluate_cfg)["test/acc"] == pytest.approx(metrics["test/acc"])
 
@@ -73,7 +75,8 @@ def test_ddp_cpu_run_leaves_one_run_folder(data_dir, tmp_path) -> None:
     """Two processes on the CPU through DDP, from the command line, as a user would start it."""
     command = [
         sys.executable, "-m", "{{ cookiecutter.package_name }}.train", "trainer=ddp_cpu", "logger=csv",
-        f"paths.data_dir={data_dir}", f"paths.log_dir={tmp_path}", "trainer.max_epochs=2",
+        f"paths.root_dir={tmp_path}", f"paths.data_dir={data_dir}", f"paths.log_dir={tmp_path}",
+        "trainer.max_epochs=2",
         "+trainer.limit_train_batches=3", "+trainer.limit_val_batches=2",
         "+trainer.limit_test_batches=2", "callbacks.early_stopping=null",
     ]  # fmt: skip
@@ -83,4 +86,5 @@ def test_ddp_cpu_run_leaves_one_run_folder(data_dir, tmp_path) -> None:
     assert len(runs) == 1, runs
     assert sorted(p.name for p in (runs[0] / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
     assert len(list((runs[0] / "csv").glob("version_*"))) == 1
+    assert len(read_results(tmp_path / "results" / "results.csv")) == 1  # rank zero records alone
     assert "test/acc" in result.stdout + result.stderr

@@ -1,7 +1,8 @@
 """Test a saved checkpoint on the test split: `make evaluate CKPT=path/to/best.ckpt`.
 
 The checkpoint carries its network settings and class names, so nothing else is needed to load it.
-It is tested on the same prepared test split as every other run.
+It is tested on the same prepared test split as every other run, and the test is recorded like
+a training's: a row in results/results.csv, figures in reports/figures/<run>/ and in W&B.
 """
 
 import logging
@@ -9,7 +10,7 @@ import sys
 from pathlib import Path
 
 import hydra
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,9 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     logging.getLogger("lightning").handlers.clear()
 
     from {{ cookiecutter.package_name }}.data.datamodule import ArrayDataModule
+    from {{ cookiecutter.package_name }}.instantiate import finish_loggers, instantiate_loggers
     from {{ cookiecutter.package_name }}.models.classifier import Classifier
+    from {{ cookiecutter.package_name }}.report import provenance, record_test
 
     if not cfg.ckpt_path or not Path(cfg.ckpt_path).is_file():
         raise EvaluationError(
@@ -41,11 +44,25 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
             f"The checkpoint was trained on classes {model.hparams.class_names}, but the prepared "
             f"data has {datamodule.class_names}: evaluate it on the data it was trained for."
         )
-    trainer = hydra.utils.instantiate(cfg.trainer, logger=False)
+    if cfg.description is None:
+        cfg.description = training_description(Path(cfg.ckpt_path))
+    trainer = hydra.utils.instantiate(cfg.trainer, logger=instantiate_loggers(cfg.logger) or False)
+    run = provenance(cfg)
+    for logger in trainer.loggers:  # loggers write on rank zero only
+        logger.log_hyperparams({**OmegaConf.to_container(cfg, resolve=True), "run": run})
     test_metrics = trainer.test(model, datamodule=datamodule)[0]
     for name, value in test_metrics.items():
         log.info("%-16s %.4f", name, value)
+    record_test(cfg, trainer, model, datamodule, test_metrics, str(cfg.ckpt_path), run)
+    finish_loggers(trainer.loggers)
     return test_metrics
+
+
+def training_description(checkpoint: Path) -> str:
+    """The description of the run that trained this checkpoint, from its saved config, if any."""
+    # outputs/train/<run>/checkpoints/best.ckpt -> outputs/train/<run>/.hydra/config.yaml
+    saved_config = checkpoint.parent.parent / ".hydra" / "config.yaml"
+    return OmegaConf.load(saved_config).get("description", "") if saved_config.exists() else ""
 
 
 @hydra.main(version_base="1.3", config_path="../../configs", config_name="evaluate")

@@ -41,3 +41,12 @@ def instantiate_loggers(group: DictConfig | None) -> list:
             group.wandb.save_dir,
         )
     return instantiate_all(group)
+
+
+def finish_loggers(loggers: list) -> None:
+    """End the W&B run, writing out all it logged, so that the next run started in the same
+    Python process (a notebook, a test) gets a run of its own instead of reusing this one."""
+    if any(type(logger).__name__ == "WandbLogger" for logger in loggers):
+        import wandb
+
+        wandb.finish()

@@ -27,7 +27,11 @@ def checkpoint_to_resume(cfg: DictConfig) -> str | None:
 
 
 def train(cfg: DictConfig) -> dict[str, float]:
-    """Fit the model, test the best checkpoint on the test split, and return the test metrics."""
+    """Fit the model, test the best checkpoint on the test split, and return the test metrics.
+
+    The test also draws figures and adds a row to results/results.csv (see report.py). With
+    `test=false` (the DVC pipeline, whose evaluate stage tests) it stops after training.
+    """
     # Heavy libraries are imported here, not at the top: `--help` and config errors answer at once.
     import lightning as L
 
@@ -36,10 +40,13 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     from {{ cookiecutter.package_name }}.data.datamodule import ArrayDataModule
     from {{ cookiecutter.package_name }}.instantiate import (
+        finish_loggers,
         instantiate_all,
         instantiate_loggers,
     )
     from {{ cookiecutter.package_name }}.models.classifier import Classifier
+    from {{ cookiecutter.package_name }}.plots import EpochHistory
+    from {{ cookiecutter.package_name }}.report import provenance, record_fit, record_test
 
     L.seed_everything(cfg.seed, workers=True)
     datamodule = ArrayDataModule(cfg.data.processed_dir, cfg.data.batch_size, cfg.data.num_workers)
@@ -50,18 +57,24 @@ def train(cfg: DictConfig) -> dict[str, float]:
         lr=cfg.model.lr,
         weight_decay=cfg.model.weight_decay,
     )
+    history = EpochHistory()  # the per-epoch metrics, for the learning-curve figure
     trainer = hydra.utils.instantiate(
         cfg.trainer,
-        callbacks=instantiate_all(cfg.callbacks),
+        callbacks=[*instantiate_all(cfg.callbacks), history],
         logger=instantiate_loggers(cfg.logger) or False,
     )
-    for logger in trainer.loggers:
-        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+    run = provenance(cfg)  # which code, data and command line: logged with the settings
+    for logger in trainer.loggers:  # loggers write on rank zero only
+        logger.log_hyperparams({**OmegaConf.to_container(cfg, resolve=True), "run": run})
 
     resume_from = checkpoint_to_resume(cfg)
     if resume_from:
         log.info("Resuming from %s", resume_from)
     trainer.fit(model, datamodule=datamodule, ckpt_path=resume_from)
+    record_fit(cfg, trainer, history)
+    if not cfg.test:
+        finish_loggers(trainer.loggers)
+        return {}
 
     # Test the best checkpoint, not the last epoch's weights (which may be over-fitted).
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
@@ -69,6 +82,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
     log.info("Best checkpoint: %s", best or "(checkpointing off)")
     for name, value in test_metrics.items():
         log.info("%-16s %.4f", name, value)
+    record_test(cfg, trainer, model, datamodule, test_metrics, best, run)
+    finish_loggers(trainer.loggers)
     return test_metrics
 
 

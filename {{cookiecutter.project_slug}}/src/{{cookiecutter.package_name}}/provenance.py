@@ -1,0 +1,72 @@
+"""Where a number came from: the code (git commit), data (DVC hash) and settings (overrides).
+
+Each function answers in one string and never raises: a run outside git, without DVC tracking or
+without Hydra's command line still finishes, and its record says what was missing.
+"""
+
+import os
+import subprocess
+from pathlib import Path
+
+# Files that runs write themselves (DVC adds its outputs to .gitignore files): changing them does
+# not make the code differ from the commit.
+RUN_OUTPUTS = ("results/**", "metrics.json", "params.yaml", "dvc.lock", "**/.gitignore")
+
+
+def _git(*args: str) -> str | None:
+    """Run a git command in the current folder; return its output, or None outside a repository."""
+    try:
+        result = subprocess.run(["git", *args], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return result.stdout.strip()
+
+
+def git_commit() -> str:
+    """The commit the code was run from (the full hash), or why there is none."""
+    return _git("rev-parse", "HEAD") or "no git commit"
+
+
+def git_dirty() -> bool | None:
+    """Whether tracked files differ from that commit (None outside git).
+
+    A dirty run was made with code that no commit holds: the commit alone cannot reproduce it.
+    """
+    excluded = [f":(exclude,glob){path}" for path in RUN_OUTPUTS]
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", *excluded)
+    return None if status is None else bool(status)
+
+
+def data_hash(raw_dir: Path) -> str:
+    """The DVC hash of the raw data (recorded in <raw_dir>.dvc), as `dvc status` checks it.
+
+    The hash names the data version for good: `git checkout <commit> && dvc pull` brings it back.
+    """
+    from dvc.exceptions import DvcException
+    from dvc.repo import Repo
+
+    dvc_file = Path(f"{raw_dir}.dvc")
+    if not dvc_file.exists():
+        return f"{raw_dir} is not tracked by DVC (`make data-track` tracks it)"
+    try:
+        with Repo(str(dvc_file.parent)) as repo:
+            (stage,) = repo.stage.collect(str(dvc_file))
+            recorded = stage.outs[0].hash_info.value
+            if repo.status(targets=[str(dvc_file)]):  # the data changed since `dvc add`
+                return f"{recorded} (modified since: run `make data-track`)"
+    except DvcException as error:
+        return f"unknown ({type(error).__name__}: {error})"
+    return recorded
+
+
+def command_line_overrides() -> str:
+    """The settings changed on the command line (Hydra), or the DVC experiment that set them."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if HydraConfig.initialized():
+        return " ".join(HydraConfig.get().overrides.task)
+    if os.environ.get("DVC_EXP_NAME"):  # set by `dvc exp run`; its -S values are in params.yaml
+        return f"dvc exp {os.environ['DVC_EXP_NAME']} (see `dvc exp show`)"
+    if os.environ.get("DVC_STAGE"):
+        return "dvc repro (params.yaml)"
+    return ""

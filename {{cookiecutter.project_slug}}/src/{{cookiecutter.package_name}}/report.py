@@ -1,0 +1,133 @@
+"""Record what a run did, so that its numbers can be traced months later.
+
+Training and evaluation call these functions: `provenance` at the start (the code, data and
+settings, logged with the run's config), `record_fit` after training (learning curves), and
+`record_test` after a test (figures, and one row in results/results.csv). Figures go to
+reports/figures/<run>/ and to W&B.
+Under DDP only the first process (rank zero) writes, so each run is recorded once.
+"""
+
+import hashlib
+import logging
+from datetime import datetime
+from pathlib import Path
+
+import lightning as L
+import torch
+from omegaconf import DictConfig
+
+from {{ cookiecutter.package_name }} import plots
+from {{ cookiecutter.package_name }}.provenance import (
+    command_line_overrides,
+    data_hash,
+    git_commit,
+    git_dirty,
+)
+from {{ cookiecutter.package_name }}.results import RESULTS_FILE, append_row
+
+log = logging.getLogger(__name__)
+
+
+def provenance(cfg: DictConfig) -> dict[str, object]:
+    """The code, data and command line of this run: logged to W&B and written in the results row."""
+    return {
+        "git_commit": git_commit(),
+        "git_dirty": git_dirty(),
+        "data_hash": data_hash(Path(cfg.paths.data_dir) / "raw"),
+        "overrides": command_line_overrides(),
+    }
+
+
+def figures_dir(cfg: DictConfig) -> Path:
+    return Path(cfg.paths.root_dir) / "reports" / "figures" / cfg.run_name
+
+
+def log_figures(trainer: L.Trainer, paths: dict[str, Path]) -> None:
+    """Show the figures in W&B too (other loggers have no place for images)."""
+    for logger in trainer.loggers:
+        if hasattr(logger, "log_image"):
+            for name, path in paths.items():
+                logger.log_image(key=f"figures/{name}", images=[str(path)])
+
+
+def record_fit(cfg: DictConfig, trainer: L.Trainer, history: plots.EpochHistory) -> None:
+    """Draw the learning curves of a training (rank zero only)."""
+    if trainer.is_global_zero and history.epochs:
+        figure = plots.learning_curves(history.epochs)
+        path = plots.save(figure, figures_dir(cfg) / "learning_curves.png")
+        log_figures(trainer, {"learning_curves": path})
+
+
+@torch.no_grad()
+def predict_test_split(model: L.LightningModule, datamodule: L.LightningDataModule) -> tuple:
+    """Labels and predicted classes of every test example, in order, on this process alone."""
+    model.eval()
+    labels, predictions = [], []
+    for batch in datamodule.test_dataloader():
+        inputs, targets = datamodule.on_after_batch_transfer([t.to(model.device) for t in batch], 0)
+        predictions.append(model(inputs).argmax(dim=1).cpu())
+        labels.append(targets.cpu())
+    return torch.cat(labels).numpy(), torch.cat(predictions).numpy()
+
+
+def record_test(
+    cfg: DictConfig,
+    trainer: L.Trainer,
+    model: L.LightningModule,
+    datamodule: L.LightningDataModule,
+    metrics: dict[str, float],
+    checkpoint: str,
+    run: dict[str, object],
+) -> None:
+    """Draw the test figures and add the test's row to the results table (rank zero only)."""
+    if not trainer.is_global_zero:
+        return
+    labels, predictions = predict_test_split(model, datamodule)
+    names = datamodule.class_names
+    figures = {
+        "confusion_matrix": plots.confusion_matrix(labels, predictions, names),
+        "precision_recall": plots.precision_recall(labels, predictions, names),
+{%- if cookiecutter.example_task == "images" %}
+        # The raw 8-bit pixels of the first test images, as a person would see them.
+        "test_images": plots.image_grid(
+            datamodule.datasets["test"].tensors[0][:32].numpy(),
+            labels[:32],
+            predictions[:32],
+            names,
+        ),
+{%- endif %}
+    }
+    folder = figures_dir(cfg)
+    paths = {name: plots.save(figure, folder / f"{name}.png") for name, figure in figures.items()}
+    log_figures(trainer, paths)
+
+    results_file = Path(cfg.paths.root_dir) / RESULTS_FILE
+    append_row(
+        {
+            "timestamp": datetime.now().isoformat(sep=" ", timespec="seconds"),
+            "model": model.hparams.network["_target_"].rsplit(".", 1)[-1],
+            "description": cfg.get("description") or "",
+            **metrics,
+            "test_set": f"{cfg.data.name}/test ({len(labels)} examples)",
+            "test_set_md5": file_md5(Path(cfg.data.processed_dir) / "test.npz"),
+            **run,
+            "wandb_run": wandb_run(trainer),
+            "checkpoint": checkpoint,
+        },
+        results_file,
+    )
+    log.info("Added a row to %s; figures in %s", results_file, figures_dir(cfg))
+
+
+def file_md5(path: Path) -> str:
+    """The MD5 of a file, as DVC computes it: the same test split always has the same value."""
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def wandb_run(trainer: L.Trainer) -> str:
+    """Where the run is in W&B: entity/project/id, or offline, the folder `wandb sync` uploads."""
+    for logger in trainer.loggers:
+        if type(logger).__name__ == "WandbLogger":
+            run = logger.experiment
+            return f"offline {Path(run.dir).parent}" if run.offline else run.path
+    return ""

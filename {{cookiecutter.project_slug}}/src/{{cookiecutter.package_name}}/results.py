@@ -1,0 +1,110 @@
+"""The results table, results/results.csv: one row per test of a model, kept in git.
+
+Every run is tested on the same test split, so every row can be compared with every other.
+`make results` prints the table, best first. Write what you learnt in the `comments` column: the
+table is re-read before each new row is added, so your edits stay.
+
+Several runs may finish at the same moment (a parallel multirun, SLURM jobs sharing a folder), so a
+row is added under a file lock, and the table is replaced in one step (write a copy, then rename):
+no row is ever lost or cut in half. A table that cannot be read is reported and left untouched.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from filelock import FileLock
+
+RESULTS_FILE = Path("results/results.csv")
+# The columns before and after the test metrics (whose names start with "test/").
+FIRST_COLUMNS = ["timestamp", "model", "description"]
+LAST_COLUMNS = [
+    "test_set", "test_set_md5", "data_hash", "git_commit", "git_dirty", "wandb_run", "checkpoint",
+    "overrides", "comments",
+]  # fmt: skip
+MAIN_METRIC = "test/acc"  # `make results` sorts by it, highest first
+
+
+class ResultsTableError(Exception):
+    """The results table cannot be read; the message says where and how to fix it."""
+
+
+def read_results(path: Path = RESULTS_FILE) -> pd.DataFrame:
+    """Read the table with every value as text, exactly as written (commit hashes stay intact)."""
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise ResultsTableError(
+            f"{path} is not a readable CSV table ({error}). Fix it by hand (`git diff {path}` "
+            "shows what changed); new rows are not added until then."
+        ) from error
+    missing = [column for column in FIRST_COLUMNS + LAST_COLUMNS if column not in table.columns]
+    if missing:
+        raise ResultsTableError(
+            f"{path} lacks the columns {missing}: restore its header (see `git log -p {path}`)."
+        )
+    return table
+
+
+def append_row(row: dict[str, object], path: Path = RESULTS_FILE) -> None:
+    """Add one row to the table (created if absent); new metric columns are added for every row."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{path}.lock"):
+        table = read_results(path) if path.exists() else pd.DataFrame(columns=FIRST_COLUMNS)
+        new_row = pd.DataFrame([{name: _as_text(value) for name, value in row.items()}])
+        table = pd.concat([table, new_row], ignore_index=True)
+        table = table.reindex(columns=_column_order(list(table.columns))).fillna("")
+        # Write a copy beside the table, then swap it in: a crash mid-write leaves the old table.
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(fd, "w", newline="") as file:
+            table.to_csv(file, index=False)
+        os.replace(temporary, path)
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "" if value is None else str(value)
+
+
+def _column_order(columns: list[str]) -> list[str]:
+    """Fixed columns first and last, test metrics between them, any column you added at the end."""
+    metrics = sorted(column for column in columns if column.startswith("test/"))
+    known = FIRST_COLUMNS + metrics + LAST_COLUMNS
+    return known + [column for column in columns if column not in known]
+
+
+def summary(table: pd.DataFrame, sort_by: str = MAIN_METRIC) -> str:
+    """The table as a terminal-sized text: best first, long values shortened."""
+    if sort_by not in table.columns:
+        raise ResultsTableError(f"No column {sort_by!r}; the columns are {list(table.columns)}.")
+    view = table.copy()
+    dirty = view["git_dirty"].map({"True": "+dirty"}).fillna("")
+    view["git_commit"] = view["git_commit"].str[:8] + dirty
+    view["data_hash"] = view["data_hash"].str[:8]
+    view["timestamp"] = view["timestamp"].str[:16]  # to the minute
+    as_numbers = lambda values: pd.to_numeric(values, errors="coerce")  # noqa: E731
+    view = view.sort_values(sort_by, key=as_numbers, ascending=False)
+    metrics = [column for column in view.columns if column.startswith("test/")]
+    columns = ["timestamp", "model", "description", *metrics, "data_hash", "git_commit"]
+    return view[[*columns, "overrides", "comments"]].to_string(index=False, max_colwidth=40)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Print results/results.csv, best first.")
+    parser.add_argument("--sort", default=MAIN_METRIC, help="column to sort by, highest first")
+    parser.add_argument("--file", type=Path, default=RESULTS_FILE)
+    args = parser.parse_args()
+    if not args.file.exists():
+        sys.exit(f"No results yet in {args.file}: `make train` or `make evaluate` adds rows.")
+    try:
+        print(summary(read_results(args.file), args.sort))
+    except ResultsTableError as error:
+        sys.exit(f"ERROR: {error}")
+
+
+if __name__ == "__main__":
+    main()

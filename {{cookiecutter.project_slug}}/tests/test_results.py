@@ -1,0 +1,113 @@
+"""The results table: every test adds one well-formed row, even from parallel jobs, and a broken
+table is reported, never overwritten."""
+
+import multiprocessing
+import subprocess
+import sys
+
+import pytest
+
+from {{ cookiecutter.package_name }}.results import (
+    LAST_COLUMNS,
+    ResultsTableError,
+    append_row,
+    read_results,
+    summary,
+)
+from {{ cookiecutter.package_name }}.train import train
+
+
+def make_row(acc: float, **extra: object) -> dict[str, object]:
+    return {"timestamp": "2026-01-01 10:00:00", "model": "MLP", "description": "a test",
+            "test/acc": acc, "test/loss": 1 - acc, "git_commit": "1234e567", **extra}  # fmt: skip
+
+
+def test_rows_keep_their_values_as_written(tmp_path) -> None:
+    table_file = tmp_path / "results.csv"
+    append_row(make_row(0.5), table_file)
+    append_row(make_row(0.75, comments="lower lr"), table_file)
+    table = read_results(table_file)
+    assert list(table["test/acc"]) == ["0.5", "0.75"]
+    assert list(table["git_commit"]) == ["1234e567", "1234e567"]  # text, not the number 1.234e+570
+    assert list(table.columns[-len(LAST_COLUMNS) :]) == LAST_COLUMNS
+    assert list(table["comments"]) == ["", "lower lr"]
+
+
+def test_a_new_metric_becomes_a_column(tmp_path) -> None:
+    table_file = tmp_path / "results.csv"
+    append_row(make_row(0.5), table_file)
+    append_row(make_row(0.6, **{"test/auroc": 0.9}), table_file)
+    assert list(read_results(table_file)["test/auroc"]) == ["", "0.9"]
+
+
+def append_many(table_file, worker: int) -> None:
+    for index in range(10):
+        append_row(make_row(0.5, description=f"worker {worker} row {index}"), table_file)
+
+
+def test_parallel_writers_lose_no_row(tmp_path) -> None:
+    table_file = tmp_path / "results.csv"
+    context = multiprocessing.get_context("spawn")  # fresh processes, as parallel jobs are
+    workers = [context.Process(target=append_many, args=(table_file, w)) for w in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    table = read_results(table_file)
+    expected = [f"worker {w} row {i}" for w in range(4) for i in range(10)]
+    assert sorted(table["description"]) == sorted(expected)
+
+
+def test_malformed_table_is_reported_and_left_untouched(tmp_path) -> None:
+    table_file = tmp_path / "results.csv"
+    append_row(make_row(0.5), table_file)
+    # An unclosed quote, as a bad hand edit may leave.
+    broken = table_file.read_text() + 'a,"b,c\n1,2\n'
+    table_file.write_text(broken)
+    with pytest.raises(ResultsTableError, match="not a readable CSV"):
+        append_row(make_row(0.6), table_file)
+    assert table_file.read_text() == broken
+
+
+def test_table_without_its_header_is_reported(tmp_path) -> None:
+    table_file = tmp_path / "results.csv"
+    table_file.write_text("0.5,MLP\n")
+    with pytest.raises(ResultsTableError, match="lacks the columns"):
+        append_row(make_row(0.6), table_file)
+
+
+def test_summary_puts_the_best_first(tmp_path) -> None:
+    table_file = tmp_path / "results.csv"
+    for acc in (0.8, 0.95, 0.9):
+        append_row(make_row(acc, description=f"acc {acc}"), table_file)
+    lines = summary(read_results(table_file)).splitlines()
+    # Each line: date, time, model, the description "acc <value>", then test/acc.
+    assert [line.split()[5] for line in lines[1:]] == ["0.95", "0.9", "0.8"]
+
+
+def test_make_results_without_a_table_says_what_to_run(tmp_path) -> None:
+    module = "{{ cookiecutter.package_name }}.results"
+    command = [sys.executable, "-m", module, "--file", str(tmp_path / "none.csv")]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode != 0 and "make train" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_training_adds_a_row_and_figures(train_config, tmp_path) -> None:
+    cfg = train_config("debug=smoke", "description=smoke test")
+    metrics = train(cfg)
+    (row,) = read_results(tmp_path / "results" / "results.csv").to_dict("records")
+    assert float(row["test/acc"]) == pytest.approx(metrics["test/acc"], abs=1e-6)
+    assert row["description"] == "smoke test" and row["checkpoint"].endswith("best.ckpt")
+    expected_commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
+    assert row["git_commit"] == (expected_commit.stdout.strip() or "no git commit")
+    assert row["test_set"].startswith(cfg.data.name + "/test")
+    assert "not tracked by DVC" in row["data_hash"]  # the test data folder is not a DVC repository
+    figures = sorted(p.name for p in (tmp_path / "reports" / "figures" / cfg.run_name).iterdir())
+{%- if cookiecutter.example_task == "images" %}
+    expected = ["confusion_matrix.png", "learning_curves.png", "precision_recall.png"]
+    expected.append("test_images.png")
+{%- else %}
+    expected = ["confusion_matrix.png", "learning_curves.png", "precision_recall.png"]
+{%- endif %}
+    assert figures == expected

@@ -1,0 +1,56 @@
+"""What a training leaves in W&B, read back from the offline run file that `wandb sync` uploads."""
+
+import json
+from pathlib import Path
+
+from wandb.proto import wandb_internal_pb2
+
+from {{ cookiecutter.package_name }}.train import train
+
+
+def wandb_records(run_file: Path) -> list:
+    """The records of an offline run file (.wandb): a LevelDB-style log of protobuf messages.
+
+    Layout: a 7-byte W&B header, then 32 KiB blocks of chunks, each with a 7-byte header
+    (checksum, length, type); a record split across blocks comes as FIRST, MIDDLE..., LAST chunks.
+    """
+    data, position, pending, records = run_file.read_bytes(), 7, b"", []
+    block = 32 * 1024
+    while position + 7 <= len(data):
+        left_in_block = block - position % block
+        length = int.from_bytes(data[position + 4 : position + 6], "little")
+        kind = data[position + 6]
+        if left_in_block < 7 or kind == 0:  # block padding
+            position += left_in_block
+            continue
+        pending += data[position + 7 : position + 7 + length]
+        position += 7 + length
+        if kind in (1, 4):  # FULL or LAST: the record is complete
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(pending)
+            records.append(record)
+            pending = b""
+    return records
+
+
+def test_offline_run_holds_config_provenance_metrics_and_figures(train_config, tmp_path) -> None:
+    train(train_config("debug=smoke", "logger=wandb", "model.lr=0.005"))
+    (run_file,) = (tmp_path / "wandb").glob("offline-run-*/run-*.wandb")
+    records = wandb_records(run_file)
+    config = {
+        item.key: json.loads(item.value_json)
+        for record in records
+        if record.WhichOneof("record_type") == "config"
+        for item in record.config.update
+    }
+    summary = {
+        item.key or "/".join(item.nested_key): item.value_json
+        for record in records
+        if record.WhichOneof("record_type") == "summary"
+        for item in record.summary.update
+    }
+    assert config["model"]["lr"] == 0.005  # the resolved config
+    assert set(config["run"]) >= {"git_commit", "git_dirty", "data_hash", "overrides"}
+    assert {"test/acc", "train/loss_epoch", "val/loss"} <= set(summary)  # epoch and test metrics
+    figures = {key.rsplit("/", 1)[0] for key in summary if key.endswith("/_type")}  # image entries
+    assert {"figures/learning_curves", "figures/confusion_matrix"} <= figures
