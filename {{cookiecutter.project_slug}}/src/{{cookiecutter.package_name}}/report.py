@@ -13,6 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 import lightning as L
+{%- if cookiecutter.example_task == "images" %}
+import numpy as np
+{%- endif %}
 import torch
 from omegaconf import DictConfig
 
@@ -84,15 +87,19 @@ def record_test(
         return
     labels, predictions = predict_test_split(model, datamodule)
     names = datamodule.class_names
+{%- if cookiecutter.example_task == "images" %}
+    # 32 test images spread over the split, which is sorted by class: every class shows up.
+    shown = np.linspace(0, len(labels) - 1, num=min(32, len(labels))).astype(int)
+{%- endif %}
     figures = {
         "confusion_matrix": plots.confusion_matrix(labels, predictions, names),
         "precision_recall": plots.precision_recall(labels, predictions, names),
 {%- if cookiecutter.example_task == "images" %}
-        # The raw 8-bit pixels of the first test images, as a person would see them.
+        # The raw 8-bit pixels, as a person would see the images.
         "test_images": plots.image_grid(
-            datamodule.datasets["test"].tensors[0][:32].numpy(),
-            labels[:32],
-            predictions[:32],
+            datamodule.datasets["test"].tensors[0][shown].numpy(),
+            labels[shown],
+            predictions[shown],
             names,
         ),
 {%- endif %}
