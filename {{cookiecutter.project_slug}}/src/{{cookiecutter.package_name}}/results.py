@@ -56,7 +56,8 @@ def append_row(row: dict[str, object], path: Path = RESULTS_FILE) -> None:
         table = read_results(path) if path.exists() else pd.DataFrame(columns=FIRST_COLUMNS)
         new_row = pd.DataFrame([{name: _as_text(value) for name, value in row.items()}])
         table = pd.concat([table, new_row], ignore_index=True)
-        table = table.reindex(columns=_column_order(list(table.columns))).fillna("")
+        # Cells a row did not fill (a metric it lacks, a comment not yet written) are empty text.
+        table = table.reindex(columns=_column_order(list(table.columns))).astype(object).fillna("")
         # Write a copy beside the table, then swap it in: a crash mid-write leaves the old table.
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "w", newline="") as file:
