@@ -85,7 +85,8 @@ def test_repro_runs_every_stage_and_writes_the_metrics(project: Path) -> None:
     metrics = json.loads((project / "metrics.json").read_text())
     assert 0 <= metrics["test/acc"] <= 1
     assert (project / "outputs" / "train" / "dvc" / "checkpoints" / "best.ckpt").is_file()
-    assert (project / "reports" / "figures" / "dvc" / "confusion_matrix.png").is_file()
+    assert (project / "reports" / "figures" / "dvc" / "learning_curves.png").is_file()
+    assert (project / "reports" / "figures" / "dvc-evaluate" / "confusion_matrix.png").is_file()
     assert "Data and pipelines are up to date" in dvc(project, "status")
 
 

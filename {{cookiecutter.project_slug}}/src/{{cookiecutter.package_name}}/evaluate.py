@@ -1,6 +1,7 @@
 """Test a saved checkpoint on the test split: `make evaluate CKPT=path/to/best.ckpt`.
 
-The checkpoint carries its network settings and class names, so nothing else is needed to load it.
+The checkpoint carries its network settings and class names{% if cookiecutter.example_task == "tabular" %} (or, for a regressor, its target),
+so nothing else is needed to load it{% else %}, so nothing else is needed to load it{% endif %}.
 It is tested on the same prepared test split as every other run, and the test is recorded like
 a training's: a row in results/results.csv, figures in reports/figures/<run>/ and in W&B.
 """
@@ -9,8 +10,17 @@ import logging
 import sys
 from pathlib import Path
 
+{%- if cookiecutter.example_task == "tabular" %}
+from typing import TYPE_CHECKING
+{%- endif %}
+
 import hydra
 from omegaconf import DictConfig, OmegaConf
+{%- if cookiecutter.example_task == "tabular" %}
+
+if TYPE_CHECKING:  # for the type hints alone: evaluate() imports the heavy libraries when it runs
+    from {{ cookiecutter.package_name }}.models.supervised import SupervisedModule
+{%- endif %}
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +38,9 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
 
     from {{ cookiecutter.package_name }}.data.datamodule import ArrayDataModule
     from {{ cookiecutter.package_name }}.instantiate import finish_loggers, instantiate_loggers
+{%- if cookiecutter.example_task == "images" %}
     from {{ cookiecutter.package_name }}.models.classifier import Classifier
+{%- endif %}
     from {{ cookiecutter.package_name }}.report import provenance, record_test
 
     if not cfg.ckpt_path or not Path(cfg.ckpt_path).is_file():
@@ -38,12 +50,17 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
         )
     L.seed_everything(0, workers=True)
     datamodule = ArrayDataModule(cfg.data.processed_dir, cfg.data.batch_size, cfg.data.num_workers)
+{%- if cookiecutter.example_task == "tabular" %}
+    model = load_model(cfg.ckpt_path)
+    check_model_fits_data(model.hparams, datamodule.metadata)
+{%- else %}
     model = Classifier.load_from_checkpoint(cfg.ckpt_path, map_location="cpu")
     if model.hparams.class_names != datamodule.class_names:
         raise EvaluationError(
             f"The checkpoint was trained on classes {model.hparams.class_names}, but the prepared "
             f"data has {datamodule.class_names}: evaluate it on the data it was trained for."
         )
+{%- endif %}
     if cfg.description is None:
         cfg.description = training_description(Path(cfg.ckpt_path))
     trainer = hydra.utils.instantiate(cfg.trainer, logger=instantiate_loggers(cfg.logger) or False)
@@ -56,6 +73,41 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     record_test(cfg, trainer, model, datamodule, test_metrics, str(cfg.ckpt_path), run)
     finish_loggers(trainer.loggers)
     return test_metrics
+
+
+{%- if cookiecutter.example_task == "tabular" %}
+
+
+def load_model(checkpoint: str) -> "SupervisedModule":
+    """The Classifier or Regressor in the checkpoint (a regressor's settings name its target)."""
+    import torch
+
+    from {{ cookiecutter.package_name }}.models.classifier import Classifier
+    from {{ cookiecutter.package_name }}.models.regressor import Regressor
+
+    settings = torch.load(checkpoint, map_location="cpu", weights_only=True)["hyper_parameters"]
+    module = Regressor if "target_name" in settings else Classifier
+    return module.load_from_checkpoint(checkpoint, map_location="cpu")
+
+
+def check_model_fits_data(settings: dict, metadata: dict) -> None:
+    """Stop when the checkpoint predicts another target than the prepared data holds."""
+    if "target_name" in settings:  # a regressor
+        trained_for = f"the number {settings['target_name']!r}"
+        how = f'`make data ARGS="data.target={settings["target_name"]} data.task=regression"`'
+    else:
+        trained_for = f"the classes {list(settings['class_names'])}"
+        how = '`make data ARGS="data.target=<its target> data.task=classification"`'
+    if metadata["task"] == "regression":
+        prepared_for = f"the number {metadata['target']!r}"
+    else:
+        prepared_for = f"the classes {metadata['class_names']}"
+    if trained_for != prepared_for:
+        raise EvaluationError(
+            f"The checkpoint predicts {trained_for}, but the prepared data holds {prepared_for}: "
+            f"prepare the data it was trained for ({how}), or evaluate another checkpoint."
+        )
+{%- endif %}
 
 
 def training_description(checkpoint: Path) -> str:
