@@ -1,7 +1,11 @@
 """Test a saved checkpoint on the test split: `make evaluate CKPT=path/to/best.ckpt`.
 
-The checkpoint carries its network settings and class names{% if cookiecutter.example_task == "tabular" %} (or, for a regressor, its target),
-so nothing else is needed to load it{% else %}, so nothing else is needed to load it{% endif %}.
+{% if cookiecutter.example_task == "tabular" -%}
+The checkpoint carries its network settings and class names (a regressor's: its target and its
+statistics), so nothing else is needed to load it.
+{% else -%}
+The checkpoint carries its network settings and class names, so nothing else is needed to load it.
+{% endif -%}
 It is tested on the same prepared test split as every other run, and the test is recorded like
 a training's: a row in results/results.csv, figures in reports/figures/<run>/ and in W&B.
 """
@@ -10,17 +14,8 @@ import logging
 import sys
 from pathlib import Path
 
-{%- if cookiecutter.example_task == "tabular" %}
-from typing import TYPE_CHECKING
-{%- endif %}
-
 import hydra
 from omegaconf import DictConfig, OmegaConf
-{%- if cookiecutter.example_task == "tabular" %}
-
-if TYPE_CHECKING:  # for the type hints alone: evaluate() imports the heavy libraries when it runs
-    from {{ cookiecutter.package_name }}.models.supervised import SupervisedModule
-{%- endif %}
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +33,9 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
 
     from {{ cookiecutter.package_name }}.data.datamodule import ArrayDataModule
     from {{ cookiecutter.package_name }}.instantiate import finish_loggers, instantiate_loggers
-{%- if cookiecutter.example_task == "images" %}
+{%- if cookiecutter.example_task == "tabular" %}
+    from {{ cookiecutter.package_name }}.models.task import load_model
+{%- else %}
     from {{ cookiecutter.package_name }}.models.classifier import Classifier
 {%- endif %}
     from {{ cookiecutter.package_name }}.report import provenance, record_test
@@ -76,18 +73,6 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
 
 
 {%- if cookiecutter.example_task == "tabular" %}
-
-
-def load_model(checkpoint: str) -> "SupervisedModule":
-    """The Classifier or Regressor in the checkpoint (a regressor's settings name its target)."""
-    import torch
-
-    from {{ cookiecutter.package_name }}.models.classifier import Classifier
-    from {{ cookiecutter.package_name }}.models.regressor import Regressor
-
-    settings = torch.load(checkpoint, map_location="cpu", weights_only=True)["hyper_parameters"]
-    module = Regressor if "target_name" in settings else Classifier
-    return module.load_from_checkpoint(checkpoint, map_location="cpu")
 
 
 def check_model_fits_data(settings: dict, metadata: dict) -> None:

@@ -12,17 +12,8 @@ import logging
 import sys
 from pathlib import Path
 
-{%- if cookiecutter.example_task == "tabular" %}
-from typing import TYPE_CHECKING
-{%- endif %}
-
 import hydra
 from omegaconf import DictConfig, OmegaConf
-{%- if cookiecutter.example_task == "tabular" %}
-
-if TYPE_CHECKING:  # for the type hints alone: train() imports the heavy libraries when it runs
-    from {{ cookiecutter.package_name }}.models.supervised import SupervisedModule
-{%- endif %}
 
 log = logging.getLogger(__name__)
 
@@ -33,31 +24,6 @@ def checkpoint_to_resume(cfg: DictConfig) -> str | None:
         return cfg.ckpt_path
     last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
     return str(last) if last.exists() else None
-
-
-{%- if cookiecutter.example_task == "tabular" %}
-
-
-def make_model(cfg: DictConfig, metadata: dict) -> "SupervisedModule":
-    """A Classifier, or a Regressor when the data was prepared to predict a number."""
-    from {{ cookiecutter.package_name }}.models.classifier import Classifier
-    from {{ cookiecutter.package_name }}.models.regressor import Regressor
-
-    settings = {
-        "network": OmegaConf.to_container(cfg.model.network, resolve=True),
-        "input_shape": metadata["input_shape"],
-        "lr": cfg.model.lr,
-        "weight_decay": cfg.model.weight_decay,
-    }
-    if metadata["task"] == "regression":
-        return Regressor(
-            **settings,
-            target_name=metadata["target"],
-            target_mean=metadata["target_mean"],
-            target_std=metadata["target_std"],
-        )
-    return Classifier(**settings, class_names=metadata["class_names"])
-{%- endif %}
 
 
 def train(cfg: DictConfig) -> dict[str, float]:
@@ -71,10 +37,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     # Lightning adds its own console handler; Hydra's already prints and saves these messages.
     logging.getLogger("lightning").handlers.clear()
-
 {%- if cookiecutter.example_task == "tabular" %}
+
     from {{ cookiecutter.package_name }}.data.datamodule import ArrayDataModule, check_prepared_for
 {%- else %}
+
     from {{ cookiecutter.package_name }}.data.datamodule import ArrayDataModule
 {%- endif %}
     from {{ cookiecutter.package_name }}.instantiate import (
@@ -82,7 +49,9 @@ def train(cfg: DictConfig) -> dict[str, float]:
         instantiate_all,
         instantiate_loggers,
     )
-{%- if cookiecutter.example_task == "images" %}
+{%- if cookiecutter.example_task == "tabular" %}
+    from {{ cookiecutter.package_name }}.models.task import build_model
+{%- else %}
     from {{ cookiecutter.package_name }}.models.classifier import Classifier
 {%- endif %}
     from {{ cookiecutter.package_name }}.plots import EpochHistory
@@ -92,7 +61,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     datamodule = ArrayDataModule(cfg.data.processed_dir, cfg.data.batch_size, cfg.data.num_workers)
 {%- if cookiecutter.example_task == "tabular" %}
     check_prepared_for(datamodule.metadata, cfg.data.target, cfg.data.task)
-    model = make_model(cfg, datamodule.metadata)
+    model = build_model(cfg, datamodule.metadata)  # a Classifier or a Regressor
 {%- else %}
     model = Classifier(
         network=OmegaConf.to_container(cfg.model.network, resolve=True),
