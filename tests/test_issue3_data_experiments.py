@@ -117,6 +117,39 @@ def test_pipeline_is_consistent_with_the_project_and_dvc_composes_its_params(bak
     assert "outputs/train/dvc/checkpoints" in produced
 
 
+# Regression (predicting a number) is part of the tabular example only.
+REGRESSION_FILES = [
+    "configs/experiment/body_mass.yaml",
+    "src/cloud_classifier/models/regressor.py",
+    "src/cloud_classifier/models/task.py",
+    "tests/test_regression.py",
+]
+REGRESSION_WORDS = re.compile(r"regress|body_mass|predicted_vs_true|test/r2|\bmae\b|rmse|data\.task", re.I)
+
+
+@pytest.mark.parametrize("task", ["images", "tabular"])
+def test_regression_is_baked_into_the_tabular_example_only(bake, task: str) -> None:
+    project = bake(example_task=task)
+    files = [path for path in project.rglob("*") if path.is_file() and ".git" not in path.parts]
+    mentions = {
+        str(path.relative_to(project))
+        for path in files
+        if REGRESSION_WORDS.search(path.read_text(encoding="utf-8"))
+    }
+    present = [name for name in REGRESSION_FILES if (project / name).is_file()]
+    if task == "images":
+        assert present == [] and mentions == set()
+        return
+    assert present == REGRESSION_FILES
+    package = "src/cloud_classifier/"
+    wired = [f"{package}{name}.py" for name in ("train", "evaluate", "report", "plots", "results")]
+    assert {f"{package}data/prepare.py", *wired, "dvc.yaml", "README.md"} <= mentions
+    experiment = yaml.safe_load((project / REGRESSION_FILES[0]).read_text())
+    assert experiment["data"] == {"target": "body_mass_g", "task": "regression", "target_unit": "g"}
+    data = yaml.safe_load((project / "configs" / "data" / "penguins.yaml").read_text())
+    assert (data["target"], data["task"]) == ("species", "classification")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("cell, answers", [("default", {}), ("tabular", {"example_task": "tabular"})])
 def test_generated_dvc_pipeline_tests_pass(installed_project, cell: str, answers: dict) -> None:
@@ -150,3 +183,26 @@ def test_newcomer_path_ends_in_a_sorted_results_table(installed_project) -> None
     project.make("data-push")
     storage = project.path.parent / f"{project.path.name}-dvc-storage"
     assert any(storage.rglob("*")), "the default remote is the folder beside the project"
+
+
+@pytest.mark.slow
+def test_readme_regression_flow_predicts_a_number(installed_project) -> None:
+    """make data/train/evaluate ARGS="experiment=body_mass", as the README says, then make results."""
+    project = installed_project("tabular", example_task="tabular")
+    if not any((project.path / "data" / "raw").glob("*")):  # another test may have written it
+        project.make("example-data")
+    project.make("data", "ARGS=experiment=body_mass")
+    train_output = project.make("train", "ARGS=experiment=body_mass trainer.max_epochs=3 logger=csv")
+    mae = float(re.findall(r"test/mae\s+([0-9.]+)", train_output)[-1])
+    assert 0 < mae < 1000  # grams; the body masses spread over 2700-6300 g
+    run = max((project.path / "outputs" / "train").iterdir(), key=lambda path: path.stat().st_mtime)
+    assert (project.path / "reports" / "figures" / run.name / "predicted_vs_true.png").is_file()
+    evaluate_output = project.make("evaluate", f"CKPT={run}/checkpoints/best.ckpt")
+    assert float(re.findall(r"test/mae\s+([0-9.]+)", evaluate_output)[-1]) == pytest.approx(mae)
+
+    # A classification run on the regression data stops with the command that fixes it.
+    result = project.run_unchecked("make", f"PYTHON={project.python}", "train")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert 'make data ARGS="data.target=species data.task=classification"' in result.stderr
+    table = project.make("results")
+    assert "test/r2" in table and "Body mass (g) by regression" in table

@@ -24,15 +24,29 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data_dir
 
 
+{%- if cookiecutter.example_task == "tabular" %}
+
+
+@pytest.fixture(scope="session")
+def regression_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example table prepared for the body_mass experiment: a number to predict."""
+    data_dir = tmp_path_factory.mktemp("regression-data")
+    write_example(data_dir / "raw")
+    overrides = [f"paths.data_dir={data_dir}", "experiment=body_mass"]
+    prepare(compose_config("prepare", overrides).data)
+    return data_dir
+{%- endif %}
+
+
 @pytest.fixture
 def train_config(data_dir: Path, tmp_path: Path) -> Callable[..., DictConfig]:
     """Compose configs/train.yaml on the prepared data, writing the run's files to tmp_path.
 
     The project root moves to tmp_path too, so results/results.csv and reports/figures/ of the
-    tests never mix with the project's own.
+    tests never mix with the project's own. `data_dir=` trains on other prepared data.
     """
 
-    def make(*overrides: str) -> DictConfig:
+    def make(*overrides: str, data_dir: Path = data_dir) -> DictConfig:
         return compose_config(
             "train",
             [f"paths.root_dir={tmp_path}", f"paths.data_dir={data_dir}",

@@ -85,7 +85,8 @@ def test_repro_runs_every_stage_and_writes_the_metrics(project: Path) -> None:
     metrics = json.loads((project / "metrics.json").read_text())
     assert 0 <= metrics["test/acc"] <= 1
     assert (project / "outputs" / "train" / "dvc" / "checkpoints" / "best.ckpt").is_file()
-    assert (project / "reports" / "figures" / "dvc" / "confusion_matrix.png").is_file()
+    assert (project / "reports" / "figures" / "dvc" / "learning_curves.png").is_file()
+    assert (project / "reports" / "figures" / "dvc-evaluate" / "confusion_matrix.png").is_file()
     assert "Data and pipelines are up to date" in dvc(project, "status")
 
 
@@ -149,3 +150,15 @@ def test_push_then_pull_restores_the_data_byte_for_byte(project: Path) -> None:
     shutil.rmtree(project / ".dvc" / "cache")
     dvc(project, "pull")
     assert data_files(project) == originals
+{%- if cookiecutter.example_task == "tabular" %}
+
+
+def test_regression_experiment_prepares_again_and_draws_its_own_figures(project: Path) -> None:
+    """`dvc exp run -S experiment=body_mass`: a new target, so every stage runs again."""
+    output = dvc(project, "exp", "run", "-S", "debug=smoke", "-S", "experiment=body_mass")
+    assert "Running stage 'prepare'" in output and "Running stage 'evaluate'" in output
+    metrics = json.loads((project / "metrics.json").read_text())
+    assert {"test/mae", "test/rmse", "test/r2"} <= set(metrics)
+    figures = project / "reports" / "figures" / "dvc-evaluate"
+    assert [path.name for path in figures.iterdir()] == ["predicted_vs_true.png"]
+{%- endif %}

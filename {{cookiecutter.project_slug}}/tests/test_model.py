@@ -1,4 +1,4 @@
-"""The network maps a batch to one score per class, whatever the input size."""
+"""The network maps a batch to the number of outputs asked for, whatever the input size."""
 
 import pytest
 import torch
@@ -15,7 +15,7 @@ from {{ cookiecutter.package_name }}.models.classifier import Classifier
 {%- endif %}
 def test_network_output_shape(input_shape: list[int]) -> None:
     network_cfg = compose_config("train", ["paths.output_dir=unused"]).model.network
-    network = instantiate(network_cfg, input_shape=input_shape, num_classes=5)
+    network = instantiate(network_cfg, input_shape=input_shape, num_outputs=5)
     scores = network(torch.randn(7, *input_shape))
     assert scores.shape == (7, 5)
 

@@ -85,6 +85,46 @@ def test_summary_puts_the_best_first(tmp_path) -> None:
     assert [line.split()[5] for line in lines[1:]] == ["0.95", "0.9", "0.8"]
 
 
+def descriptions_in_summary_order(table_file, sort_by: str | None = None) -> list[str]:
+    lines = summary(read_results(table_file), sort_by).splitlines()
+    return [line.split()[3] for line in lines[1:]]  # after the date, the time and the model
+
+
+def test_summary_puts_the_lowest_loss_first_when_sorted_by_it(tmp_path) -> None:
+    table_file = tmp_path / "results.csv"
+    for acc in (0.8, 0.95, 0.9):  # make_row: test/loss = 1 - acc
+        append_row(make_row(acc, description=f"acc-{acc}"), table_file)
+    by_loss = descriptions_in_summary_order(table_file, "test/loss")
+    assert by_loss == ["acc-0.95", "acc-0.9", "acc-0.8"]
+{%- if cookiecutter.example_task == "tabular" %}
+
+
+def regression_row(r2: float) -> dict[str, object]:
+    return {"timestamp": "2026-01-01 10:00:00", "model": "MLP", "description": f"r2-{r2}",
+            "test/r2": r2, "test/mae": 1000 * (1 - r2), "test/loss": 1 - r2}  # fmt: skip
+
+
+def test_summary_of_regressions_puts_the_highest_r2_first(tmp_path) -> None:
+    table_file = tmp_path / "results.csv"
+    for r2 in (0.5, 0.9, 0.7):
+        append_row(regression_row(r2), table_file)
+    assert descriptions_in_summary_order(table_file) == ["r2-0.9", "r2-0.7", "r2-0.5"]
+    # Errors: the lowest first.
+    assert descriptions_in_summary_order(table_file, "test/mae") == ["r2-0.9", "r2-0.7", "r2-0.5"]
+
+
+def test_summary_of_classifiers_and_regressions_sorts_each_by_its_own_metric(tmp_path) -> None:
+    table_file = tmp_path / "results.csv"
+    for row in (regression_row(0.5), make_row(0.8, description="acc-0.8"), regression_row(0.9),
+                make_row(0.9, description="acc-0.9")):  # fmt: skip
+        append_row(row, table_file)
+    assert descriptions_in_summary_order(table_file) == ["acc-0.9", "acc-0.8", "r2-0.9", "r2-0.5"]
+    # Sorted by an error that only regressions have: the classifiers come last.
+    by_mae = descriptions_in_summary_order(table_file, "test/mae")
+    assert by_mae[:2] == ["r2-0.9", "r2-0.5"] and sorted(by_mae[2:]) == ["acc-0.8", "acc-0.9"]
+{%- endif %}
+
+
 def test_make_results_without_a_table_says_what_to_run(tmp_path) -> None:
     module = "{{ cookiecutter.package_name }}.results"
     command = [sys.executable, "-m", module, "--file", str(tmp_path / "none.csv")]

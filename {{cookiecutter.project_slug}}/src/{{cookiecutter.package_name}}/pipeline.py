@@ -63,6 +63,7 @@ def run_stage(stage: str) -> None:
         from {{ cookiecutter.package_name }}.evaluate import evaluate
 
         cfg.ckpt_path = f"{cfg.paths.output_dir}/checkpoints/best.ckpt"  # the train stage's output
+        cfg.run_name = "dvc-evaluate"  # its figures: reports/figures/dvc-evaluate/, as in dvc.yaml
         metrics = evaluate(cfg)
         METRICS_FILE.write_text(json.dumps(metrics, indent=2) + "\n")
     else:

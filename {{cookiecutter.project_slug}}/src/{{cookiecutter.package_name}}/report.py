@@ -56,21 +56,27 @@ def log_figures(trainer: L.Trainer, paths: dict[str, Path]) -> None:
 def record_fit(cfg: DictConfig, trainer: L.Trainer, history: plots.EpochHistory) -> None:
     """Draw the learning curves of a training (rank zero only)."""
     if trainer.is_global_zero and history.epochs:
+{%- if cookiecutter.example_task == "tabular" %}
+        # Beside the loss: accuracy for a classifier, the mean absolute error for a regressor.
+        metric = "mae" if trainer.datamodule.task == "regression" else "acc"
+        figure = plots.learning_curves(history.epochs, metric)
+{%- else %}
         figure = plots.learning_curves(history.epochs)
+{%- endif %}
         path = plots.save(figure, figures_dir(cfg) / "learning_curves.png")
         log_figures(trainer, {"learning_curves": path})
 
 
 @torch.no_grad()
 def predict_test_split(model: L.LightningModule, datamodule: L.LightningDataModule) -> tuple:
-    """Labels and predicted classes of every test example, in order, on this process alone."""
+    """True and predicted targets of every test example, in order, on this process alone."""
     model.eval()
-    labels, predictions = [], []
+    all_targets, predictions = [], []
     for batch in datamodule.test_dataloader():
         inputs, targets = datamodule.on_after_batch_transfer([t.to(model.device) for t in batch], 0)
-        predictions.append(model(inputs).argmax(dim=1).cpu())
-        labels.append(targets.cpu())
-    return torch.cat(labels).numpy(), torch.cat(predictions).numpy()
+        predictions.append(model.predict(inputs).cpu())
+        all_targets.append(targets.cpu())
+    return torch.cat(all_targets).numpy(), torch.cat(predictions).numpy()
 
 
 def record_test(
@@ -85,25 +91,35 @@ def record_test(
     """Draw the test figures and add the test's row to the results table (rank zero only)."""
     if not trainer.is_global_zero:
         return
-    labels, predictions = predict_test_split(model, datamodule)
+    targets, predictions = predict_test_split(model, datamodule)
+{%- if cookiecutter.example_task == "images" %}
     names = datamodule.class_names
-{%- if cookiecutter.example_task == "images" %}
     # 32 test images spread over the split, which is sorted by class: every class shows up.
-    shown = np.linspace(0, len(labels) - 1, num=min(32, len(labels))).astype(int)
-{%- endif %}
+    shown = np.linspace(0, len(targets) - 1, num=min(32, len(targets))).astype(int)
     figures = {
-        "confusion_matrix": plots.confusion_matrix(labels, predictions, names),
-        "precision_recall": plots.precision_recall(labels, predictions, names),
-{%- if cookiecutter.example_task == "images" %}
+        "confusion_matrix": plots.confusion_matrix(targets, predictions, names),
+        "precision_recall": plots.precision_recall(targets, predictions, names),
         # The raw 8-bit pixels, as a person would see the images.
         "test_images": plots.image_grid(
             datamodule.datasets["test"].tensors[0][shown].numpy(),
-            labels[shown],
+            targets[shown],
             predictions[shown],
             names,
         ),
-{%- endif %}
     }
+{%- else %}
+    if datamodule.task == "regression":
+        target, unit = datamodule.metadata["target"], datamodule.metadata["target_unit"]
+        figures = {
+            "predicted_vs_true": plots.predicted_vs_true(targets, predictions, target, unit),
+        }
+    else:
+        names = datamodule.class_names
+        figures = {
+            "confusion_matrix": plots.confusion_matrix(targets, predictions, names),
+            "precision_recall": plots.precision_recall(targets, predictions, names),
+        }
+{%- endif %}
     folder = figures_dir(cfg)
     paths = {name: plots.save(figure, folder / f"{name}.png") for name, figure in figures.items()}
     log_figures(trainer, paths)
@@ -115,7 +131,7 @@ def record_test(
             "model": model.hparams.network["_target_"].rsplit(".", 1)[-1],
             "description": cfg.get("description") or "",
             **metrics,
-            "test_set": f"{cfg.data.name}/test ({len(labels)} examples)",
+            "test_set": f"{cfg.data.name}/test ({len(targets)} examples)",
             "test_set_md5": file_md5(Path(cfg.data.processed_dir) / "test.npz"),
             **run,
             "wandb_run": wandb_run(trainer),

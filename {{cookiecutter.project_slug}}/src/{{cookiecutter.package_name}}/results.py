@@ -25,7 +25,15 @@ LAST_COLUMNS = [
     "test_set", "test_set_md5", "data_hash", "git_commit", "git_dirty", "wandb_run", "checkpoint",
     "overrides", "comments",
 ]  # fmt: skip
-MAIN_METRIC = "test/acc"  # `make results` sorts by it, highest first
+{%- if cookiecutter.example_task == "tabular" %}
+# `make results` sorts by the first of these, then rows without it (regressions) by the next.
+MAIN_METRICS = ["test/acc", "test/r2"]
+# Errors and losses: the lowest value is the best. Every other metric: the highest.
+LOWER_IS_BETTER = {"loss", "mae", "rmse"}
+{%- else %}
+MAIN_METRICS = ["test/acc"]  # `make results` sorts by it, best first
+LOWER_IS_BETTER = {"loss"}  # the lowest value is the best; for every other metric, the highest
+{%- endif %}
 
 
 class ResultsTableError(Exception):
@@ -78,17 +86,21 @@ def _column_order(columns: list[str]) -> list[str]:
     return known + [column for column in columns if column not in known]
 
 
-def summary(table: pd.DataFrame, sort_by: str = MAIN_METRIC) -> str:
-    """The table as a terminal-sized text: best first, long values shortened."""
-    if sort_by not in table.columns:
+def summary(table: pd.DataFrame, sort_by: str | None = None) -> str:
+    """The table as a terminal-sized text: best first (by `sort_by`, or by MAIN_METRICS), long
+    values shortened."""
+    if sort_by is not None and sort_by not in table.columns:
         raise ResultsTableError(f"No column {sort_by!r}; the columns are {list(table.columns)}.")
+    by = [sort_by] if sort_by else [name for name in MAIN_METRICS if name in table.columns]
+    ascending = [name.rsplit("/", 1)[-1] in LOWER_IS_BETTER for name in by]
     view = table.copy()
     dirty = view["git_dirty"].map({"True": "+dirty"}).fillna("")
     view["git_commit"] = view["git_commit"].str[:8] + dirty
     view["data_hash"] = view["data_hash"].str[:8]
     view["timestamp"] = view["timestamp"].str[:16]  # to the minute
     as_numbers = lambda values: pd.to_numeric(values, errors="coerce")  # noqa: E731
-    view = view.sort_values(sort_by, key=as_numbers, ascending=False)
+    if by:  # rows without a value (another kind of model) come last
+        view = view.sort_values(by, key=as_numbers, ascending=ascending)
     metrics = [column for column in view.columns if column.startswith("test/")]
     columns = ["timestamp", "model", "description", *metrics, "data_hash", "git_commit"]
     return view[[*columns, "overrides", "comments"]].to_string(index=False, max_colwidth=40)
@@ -96,7 +108,11 @@ def summary(table: pd.DataFrame, sort_by: str = MAIN_METRIC) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Print results/results.csv, best first.")
-    parser.add_argument("--sort", default=MAIN_METRIC, help="column to sort by, highest first")
+    parser.add_argument(
+        "--sort",
+        help=f"column to sort by, best first (default: {', '.join(MAIN_METRICS)}); "
+        f"lowest first for {', '.join(sorted(LOWER_IS_BETTER))}, highest first for the others",
+    )
     parser.add_argument("--file", type=Path, default=RESULTS_FILE)
     args = parser.parse_args()
     if not args.file.exists():

@@ -37,19 +37,32 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     # Lightning adds its own console handler; Hydra's already prints and saves these messages.
     logging.getLogger("lightning").handlers.clear()
+{%- if cookiecutter.example_task == "tabular" %}
+
+    from {{ cookiecutter.package_name }}.data.datamodule import ArrayDataModule, check_prepared_for
+{%- else %}
 
     from {{ cookiecutter.package_name }}.data.datamodule import ArrayDataModule
+{%- endif %}
     from {{ cookiecutter.package_name }}.instantiate import (
         finish_loggers,
         instantiate_all,
         instantiate_loggers,
     )
+{%- if cookiecutter.example_task == "tabular" %}
+    from {{ cookiecutter.package_name }}.models.task import build_model
+{%- else %}
     from {{ cookiecutter.package_name }}.models.classifier import Classifier
+{%- endif %}
     from {{ cookiecutter.package_name }}.plots import EpochHistory
     from {{ cookiecutter.package_name }}.report import provenance, record_fit, record_test
 
     L.seed_everything(cfg.seed, workers=True)
     datamodule = ArrayDataModule(cfg.data.processed_dir, cfg.data.batch_size, cfg.data.num_workers)
+{%- if cookiecutter.example_task == "tabular" %}
+    check_prepared_for(datamodule.metadata, cfg.data.target, cfg.data.task)
+    model = build_model(cfg, datamodule.metadata)  # a Classifier or a Regressor
+{%- else %}
     model = Classifier(
         network=OmegaConf.to_container(cfg.model.network, resolve=True),
         input_shape=datamodule.input_shape,
@@ -57,6 +70,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         lr=cfg.model.lr,
         weight_decay=cfg.model.weight_decay,
     )
+{%- endif %}
     history = EpochHistory()  # the per-epoch metrics, for the learning-curve figure
     trainer = hydra.utils.instantiate(
         cfg.trainer,

@@ -14,11 +14,15 @@ from torch.utils.data import DataLoader, TensorDataset
 
 
 class MissingDataError(FileNotFoundError):
+{%- if cookiecutter.example_task == "tabular" %}
+    """The prepared data is not there, or not for this run; the message says what to run."""
+{%- else %}
     """The prepared data is not there; the message says which command makes it."""
+{%- endif %}
 
 
 def read_metadata(processed_dir: Path) -> dict:
-    """Return what `make data` recorded: class names, input shape, split sizes."""
+    """Return what `make data` recorded: {% if cookiecutter.example_task == "tabular" %}target and task, {% endif %}class names, input shape, split sizes."""
     path = Path(processed_dir) / "metadata.json"
     if not path.exists():
         raise MissingDataError(
@@ -26,6 +30,23 @@ def read_metadata(processed_dir: Path) -> dict:
             "(and before it `make example-data` or `dvc pull` if data/raw is empty)."
         )
     return json.loads(path.read_text())
+{%- if cookiecutter.example_task == "tabular" %}
+
+
+def check_prepared_for(metadata: dict, target: str, task: str) -> None:
+    """Stop when `make data` prepared another target or task than this run asks for.
+
+    data/processed holds one preparation at a time; training a classifier on grams, or a
+    regressor on species codes, must not happen silently.
+    """
+    if (metadata["target"], metadata["task"]) != (target, task):
+        raise MissingDataError(
+            f"The prepared data is for {metadata['target']!r} ({metadata['task']}), but this run "
+            f"predicts {target!r} ({task}). Prepare the data for it first: "
+            f'`make data ARGS="data.target={target} data.task={task}"` (or with the same '
+            "experiment=... as this run)."
+        )
+{%- endif %}
 
 
 class ArrayDataModule(L.LightningDataModule):
@@ -38,6 +59,14 @@ class ArrayDataModule(L.LightningDataModule):
         self.num_workers = num_workers
         self.metadata = read_metadata(self.processed_dir)
         self.datasets: dict[str, TensorDataset] = {}
+
+{%- if cookiecutter.example_task == "tabular" %}
+
+    @property
+    def task(self) -> str:
+        """What the target was prepared for: "classification" or "regression"."""
+        return self.metadata["task"]
+{%- endif %}
 
     @property
     def class_names(self) -> list[str]:
