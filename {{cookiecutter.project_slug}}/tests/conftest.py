@@ -7,10 +7,12 @@ tests exercise the real configs without paying Python's start-up time for each c
 from collections.abc import Callable
 from pathlib import Path
 
+import hydra
 import pytest
 from omegaconf import DictConfig
 
 from {{ cookiecutter.package_name }}.config import compose_config
+from {{ cookiecutter.package_name }}.data.datamodule import PreparedData
 from {{ cookiecutter.package_name }}.data.example import write_example
 from {{ cookiecutter.package_name }}.data.prepare import prepare
 
@@ -20,22 +22,19 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder holding the example dataset in raw/ and prepared in processed/."""
     data_dir = tmp_path_factory.mktemp("data")
     write_example(data_dir / "raw")
-    prepare(compose_config("prepare", [f"paths.data_dir={data_dir}"]).data)
+    prepare(compose_config("prepare", [f"paths.data_dir={data_dir}"]))
     return data_dir
 
 
-{%- if cookiecutter.example_task == "tabular" %}
+@pytest.fixture
+def data_source(data_dir: Path) -> Callable[..., PreparedData]:
+    """The data source of configs/data/, as training builds it: on the example data by default."""
 
+    def make(*overrides: str, data_dir: Path = data_dir) -> PreparedData:
+        overrides = [f"paths.data_dir={data_dir}", "paths.output_dir=unused", *overrides]
+        return hydra.utils.instantiate(compose_config("train", overrides).data)
 
-@pytest.fixture(scope="session")
-def regression_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example table prepared for the body_mass experiment: a number to predict."""
-    data_dir = tmp_path_factory.mktemp("regression-data")
-    write_example(data_dir / "raw")
-    overrides = [f"paths.data_dir={data_dir}", "experiment=body_mass"]
-    prepare(compose_config("prepare", overrides).data)
-    return data_dir
-{%- endif %}
+    return make
 
 
 @pytest.fixture

@@ -36,17 +36,17 @@ def test_cpu_trainers_build(train_config, option: str) -> None:
 
 
 def test_callbacks_build(train_config) -> None:
-    from {{ cookiecutter.package_name }}.instantiate import instantiate_all
+    from {{ cookiecutter.package_name }}.callbacks import instantiate_callbacks
 
-    callbacks = instantiate_all(train_config().callbacks)
+    callbacks = instantiate_callbacks(train_config().callbacks)
     names = {type(callback).__name__ for callback in callbacks}
     assert names == {"ModelCheckpoint", "EarlyStopping", "LearningRateMonitor", "TQDMProgressBar"}
 
 
 def test_debug_switches_early_stopping_off(train_config) -> None:
-    from {{ cookiecutter.package_name }}.instantiate import instantiate_all
+    from {{ cookiecutter.package_name }}.callbacks import instantiate_callbacks
 
-    callbacks = instantiate_all(train_config("debug=smoke").callbacks)
+    callbacks = instantiate_callbacks(train_config("debug=smoke").callbacks)
     assert "EarlyStopping" not in {type(callback).__name__ for callback in callbacks}
 
 

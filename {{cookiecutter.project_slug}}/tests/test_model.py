@@ -1,41 +1,73 @@
-"""The network maps a batch to the number of outputs asked for, whatever the input size."""
+"""The model: the network maps a batch to one output per class, gradients flow, and a checkpoint
+reloads on its own but never builds anything outside the project."""
 
 import pytest
 import torch
 from hydra.utils import instantiate
 
 from {{ cookiecutter.package_name }}.config import compose_config
-from {{ cookiecutter.package_name }}.models.classifier import Classifier
+from {{ cookiecutter.package_name }}.models.checkpoint import CheckpointError, load_model
+from {{ cookiecutter.package_name }}.models.trusted import UntrustedTargetError
 
 
-{% if cookiecutter.example_task == "images" -%}
-@pytest.mark.parametrize("input_shape", [[1, 8, 8], [3, 64, 48]])
-{%- else -%}
-@pytest.mark.parametrize("input_shape", [[12], [100]])
-{%- endif %}
-def test_network_output_shape(input_shape: list[int]) -> None:
-    network_cfg = compose_config("train", ["paths.output_dir=unused"]).model.network
-    network = instantiate(network_cfg, input_shape=input_shape, num_outputs=5)
-    scores = network(torch.randn(7, *input_shape))
-    assert scores.shape == (7, 5)
-
-
-def test_classifier_learns_a_batch() -> None:
-    """Overfitting one small batch is the cheapest check that gradients flow end to end."""
+@pytest.fixture
+def model(data_source):
+    """A new model of configs/model/ for the example data, as training builds it."""
     model_cfg = compose_config("train", ["paths.output_dir=unused"]).model
-{%- if cookiecutter.example_task == "images" %}
-    input_shape = [1, 8, 8]
-{%- else %}
-    input_shape = [10]
-{%- endif %}
-    model = Classifier(dict(model_cfg.network), input_shape, ["a", "b", "c"], lr=0.01)
-    inputs, labels = torch.randn(12, *input_shape), torch.arange(12) % 3
+    data = data_source().info.as_dict()
+    return instantiate(model_cfg, data=data, _recursive_=False, _convert_="all")
+
+
+def test_network_gives_one_score_per_class(model) -> None:
+    inputs = torch.randn(7, *model.info.input_shape)
+    assert model(inputs).shape == (7, len(model.info.class_names))
+
+
+def test_model_learns_a_batch(model) -> None:
+    """Overfitting one small batch is the cheapest check that gradients flow end to end."""
+    inputs = torch.randn(12, *model.info.input_shape)
+    labels = torch.arange(12) % len(model.info.class_names)
     optimizer = model.configure_optimizers()["optimizer"]
     losses = []
     for _ in range(60):
         optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(inputs), labels)
+        loss = model.loss(model(inputs), labels)
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < 0.2 * losses[0]
+
+
+def save_checkpoint(model, path, **changes: object) -> None:
+    """A checkpoint as Lightning writes it (with the class that wrote it), its settings changed."""
+    checkpoint = {"state_dict": model.state_dict(), "hyper_parameters": dict(model.hparams)}
+    checkpoint["hyper_parameters"].update(changes)
+    model.on_save_checkpoint(checkpoint)
+    torch.save(checkpoint, path)
+
+
+def test_checkpoint_reloads_the_same_model(model, tmp_path) -> None:
+    save_checkpoint(model, tmp_path / "model.ckpt")
+    loaded = load_model(tmp_path / "model.ckpt")
+    inputs = torch.randn(3, *model.info.input_shape)
+    assert type(loaded) is type(model) and loaded.info == model.info
+    torch.testing.assert_close(loaded.eval()(inputs), model.eval()(inputs))
+
+
+def test_checkpoint_naming_foreign_code_is_refused_before_it_runs(model, tmp_path) -> None:
+    """A doctored checkpoint asks to 'build' its network with builtins.open on a user's file."""
+    victim = tmp_path / "notes.txt"
+    victim.write_text("a week of lab notes")
+    network = {"_target_": "builtins.open", "file": str(victim), "mode": "w"}
+    save_checkpoint(model, tmp_path / "doctored.ckpt", network=network)
+    with pytest.raises(UntrustedTargetError, match="builtins.open"):
+        load_model(tmp_path / "doctored.ckpt")
+    assert victim.read_text() == "a week of lab notes"
+
+
+def test_damaged_checkpoint_says_so(model, tmp_path) -> None:
+    save_checkpoint(model, tmp_path / "last.ckpt")
+    truncated = tmp_path / "last.ckpt"
+    truncated.write_bytes(truncated.read_bytes()[:100])
+    with pytest.raises(CheckpointError, match="damaged"):
+        load_model(truncated)

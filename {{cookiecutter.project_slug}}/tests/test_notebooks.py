@@ -93,9 +93,7 @@ def test_notebook_runs(path: Path, root_dir: Path) -> None:
 def test_compare_results_plots_the_results_table(root_dir: Path) -> None:
     """03 shows one bar per run for each test metric of results/results.csv."""
     runs = [("baseline", {"test/acc": 0.91}), ("bigger-model", {"test/acc": 0.94})]
-{%- if cookiecutter.example_task == "tabular" %}
     runs.append(("body-mass", {"test/r2": 0.82, "test/mae": 290.0}))  # a regression's row
-{%- endif %}
     for description, metrics in runs:
         row = dict.fromkeys(FIRST_COLUMNS + LAST_COLUMNS, "")
         row.update(timestamp="2025-01-01T12:00", description=description, **metrics)
@@ -103,9 +101,7 @@ def test_compare_results_plots_the_results_table(root_dir: Path) -> None:
     notebook = run_notebook(NOTEBOOK_DIR / "03-compare-results.ipynb", root_dir)
     outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
     assert any("bigger-model" in str(output.get("data", {})) for output in outputs)
-{%- if cookiecutter.example_task == "tabular" %}
     assert any("body-mass" in str(output.get("data", {})) for output in outputs)
-{%- endif %}
     assert any("image/png" in output.get("data", {}) for output in outputs)
 
 

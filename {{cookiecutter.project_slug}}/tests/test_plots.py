@@ -46,16 +46,6 @@ def test_learning_curves_show_train_and_val_per_epoch() -> None:
     assert [line.get_label() for line in loss_axis.lines] == ["train", "val"]
     assert list(loss_axis.lines[1].get_ydata()) == pytest.approx([1.2, 0.6, 0.4])
     assert loss_axis.get_xlabel() == "epoch" and acc_axis.get_ylabel() == "acc"
-{%- if cookiecutter.example_task == "images" %}
-
-
-def test_image_grid_titles_each_image_with_predicted_and_true_class() -> None:
-    images = np.zeros((6, 1, 8, 8), dtype=np.uint8)
-    figure = plots.image_grid(images, LABELS, PREDICTIONS, CLASSES)
-    titles = [axis.get_title() for axis in figure.axes if axis.get_title()]
-    assert titles[1] == "pred clear\ntrue cloud"  # the second image is a cloud taken for clear
-    assert len(titles) == 6
-{%- endif %}
 
 
 def test_save_writes_a_png(tmp_path) -> None:

@@ -96,33 +96,6 @@ def test_summary_puts_the_lowest_loss_first_when_sorted_by_it(tmp_path) -> None:
         append_row(make_row(acc, description=f"acc-{acc}"), table_file)
     by_loss = descriptions_in_summary_order(table_file, "test/loss")
     assert by_loss == ["acc-0.95", "acc-0.9", "acc-0.8"]
-{%- if cookiecutter.example_task == "tabular" %}
-
-
-def regression_row(r2: float) -> dict[str, object]:
-    return {"timestamp": "2026-01-01 10:00:00", "model": "MLP", "description": f"r2-{r2}",
-            "test/r2": r2, "test/mae": 1000 * (1 - r2), "test/loss": 1 - r2}  # fmt: skip
-
-
-def test_summary_of_regressions_puts_the_highest_r2_first(tmp_path) -> None:
-    table_file = tmp_path / "results.csv"
-    for r2 in (0.5, 0.9, 0.7):
-        append_row(regression_row(r2), table_file)
-    assert descriptions_in_summary_order(table_file) == ["r2-0.9", "r2-0.7", "r2-0.5"]
-    # Errors: the lowest first.
-    assert descriptions_in_summary_order(table_file, "test/mae") == ["r2-0.9", "r2-0.7", "r2-0.5"]
-
-
-def test_summary_of_classifiers_and_regressions_sorts_each_by_its_own_metric(tmp_path) -> None:
-    table_file = tmp_path / "results.csv"
-    for row in (regression_row(0.5), make_row(0.8, description="acc-0.8"), regression_row(0.9),
-                make_row(0.9, description="acc-0.9")):  # fmt: skip
-        append_row(row, table_file)
-    assert descriptions_in_summary_order(table_file) == ["acc-0.9", "acc-0.8", "r2-0.9", "r2-0.5"]
-    # Sorted by an error that only regressions have: the classifiers come last.
-    by_mae = descriptions_in_summary_order(table_file, "test/mae")
-    assert by_mae[:2] == ["r2-0.9", "r2-0.5"] and sorted(by_mae[2:]) == ["acc-0.8", "acc-0.9"]
-{%- endif %}
 
 
 def test_make_results_without_a_table_says_what_to_run(tmp_path) -> None:
@@ -144,10 +117,5 @@ def test_training_adds_a_row_and_figures(train_config, tmp_path) -> None:
     assert row["test_set"].startswith(cfg.data.name + "/test")
     assert "not tracked by DVC" in row["data_hash"]  # the test data folder is not a DVC repository
     figures = sorted(p.name for p in (tmp_path / "reports" / "figures" / cfg.run_name).iterdir())
-{%- if cookiecutter.example_task == "images" %}
-    expected = ["confusion_matrix.png", "learning_curves.png", "precision_recall.png"]
-    expected.append("test_images.png")
-{%- else %}
-    expected = ["confusion_matrix.png", "learning_curves.png", "precision_recall.png"]
-{%- endif %}
-    assert figures == expected
+    # The classifier's figures; the example may add its own (test images, for instance).
+    assert {"confusion_matrix.png", "learning_curves.png", "precision_recall.png"} <= set(figures)

@@ -3,14 +3,15 @@
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.config import compose_config
-from {{ cookiecutter.package_name }}.data.datamodule import read_metadata
-from {{ cookiecutter.package_name }}.evaluate import EvaluationError, evaluate
+from {{ cookiecutter.package_name }}.evaluate import EvaluationError, check_model_fits_data, evaluate
+from {{ cookiecutter.package_name }}.models.checkpoint import CheckpointError
 from {{ cookiecutter.package_name }}.results import read_results
 from {{ cookiecutter.package_name }}.train import train
 
@@ -37,14 +38,14 @@ def test_evaluate_without_checkpoint_says_what_to_do(data_dir) -> None:
     cfg = compose_config(
         "evaluate", [f"paths.data_dir={data_dir}", "paths.output_dir=unused", "ckpt_path=nope.ckpt"]
     )
-    with pytest.raises(EvaluationError, match="make train"):
+    with pytest.raises(CheckpointError, match="make train"):
         evaluate(cfg)
 
 
-def test_training_learns(train_config, data_dir) -> None:
+def test_training_learns(train_config, data_source) -> None:
     """A short real run must beat chance clearly: the whole pipeline fits together."""
     metrics = train(train_config("trainer=cpu", "logger=csv", "trainer.max_epochs=8"))
-    chance = 1 / len(read_metadata(data_dir / "processed")["class_names"])
+    chance = 1 / len(data_source().info.class_names)
     assert metrics["test/acc"] > 2 * chance
 
 
@@ -88,3 +89,11 @@ def test_ddp_cpu_run_leaves_one_run_folder(data_dir, tmp_path) -> None:
     assert len(list((runs[0] / "csv").glob("version_*"))) == 1
     assert len(read_results(tmp_path / "results" / "results.csv")) == 1  # rank zero records alone
     assert "test/acc" in result.stdout + result.stderr
+
+
+def test_checkpoint_for_other_classes_is_refused(data_source) -> None:
+    """Same settings, other data (a class folder added since): the checkpoint does not fit it."""
+    prepared = data_source().info
+    trained_on = replace(prepared, class_names=[*prepared.class_names, "added-later"])
+    with pytest.raises(EvaluationError, match="added-later"):
+        check_model_fits_data(trained_on, prepared)

@@ -47,7 +47,7 @@ def finished_run_records(run_file: Path, timeout: float = 60) -> list:
 
 
 def test_offline_run_holds_config_provenance_metrics_and_figures(train_config, tmp_path) -> None:
-    train(train_config("debug=smoke", "logger=wandb", "model.lr=0.005"))
+    train(train_config("debug=smoke", "logger=wandb", "model.optimizer.lr=0.005"))
     (run_file,) = (tmp_path / "wandb").glob("offline-run-*/run-*.wandb")
     records = finished_run_records(run_file)
     config = {
@@ -62,7 +62,7 @@ def test_offline_run_holds_config_provenance_metrics_and_figures(train_config, t
         if record.WhichOneof("record_type") == "summary"
         for item in record.summary.update
     }
-    assert config["model"]["lr"] == 0.005  # the resolved config
+    assert config["model"]["optimizer"]["lr"] == 0.005  # the resolved config
     assert {"git_commit", "git_dirty", "data_hash", "overrides"} <= set(config["run"])
     assert {"test/acc", "train/loss_epoch", "val/loss"} <= set(summary), sorted(summary)
     figures = {key.rsplit("/", 1)[0] for key in summary if key.endswith("/_type")}  # image entries

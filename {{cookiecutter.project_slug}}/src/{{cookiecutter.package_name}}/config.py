@@ -1,7 +1,7 @@
 """Load the project's Hydra configs from Python (tests, notebooks), as the command line would.
 
-`python -m {{ cookiecutter.package_name }}.train model.lr=0.01` and
-`compose_config("train", ["model.lr=0.01"])` give the same settings.
+`python -m {{ cookiecutter.package_name }}.train model.optimizer.lr=0.01` and
+`compose_config("train", ["model.optimizer.lr=0.01"])` give the same settings.
 """
 
 from pathlib import Path

@@ -1,98 +1,74 @@
 """Test a saved checkpoint on the test split: `make evaluate CKPT=path/to/best.ckpt`.
 
-{% if cookiecutter.example_task == "tabular" -%}
-The checkpoint carries its network settings and class names (a regressor's: its target and its
-statistics), so nothing else is needed to load it.
-{% else -%}
-The checkpoint carries its network settings and class names, so nothing else is needed to load it.
-{% endif -%}
+The checkpoint carries its model's settings and what its data told it (input shape, classes or
+target), so nothing else is needed to load it; loading builds only the project's own classes.
 It is tested on the same prepared test split as every other run, and the test is recorded like
 a training's: a row in results/results.csv, figures in reports/figures/<run>/ and in W&B.
 """
 
 import logging
-import sys
 from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from {{ cookiecutter.package_name }}.data.info import DataInfo
+from {{ cookiecutter.package_name }}.errors import UserError, exit_on_user_error
+
 log = logging.getLogger(__name__)
 
 
-class EvaluationError(Exception):
-    """The checkpoint cannot be evaluated here; the message says why and what to do."""
+class EvaluationError(UserError):
+    """The checkpoint does not fit the prepared data; the message says what to do."""
+
+
+def check_model_fits_data(trained_on: DataInfo, prepared: DataInfo) -> None:
+    """Stop when the checkpoint predicts something else than the prepared data holds."""
+    if trained_on.describe() != prepared.describe():
+        raise EvaluationError(
+            f"The checkpoint predicts {trained_on.describe()}, but the prepared data holds "
+            f"{prepared.describe()}: prepare the data it was trained for (`make data "
+            f'ARGS="{trained_on.preparation_overrides()}"`), or evaluate another checkpoint.'
+        )
+    if trained_on.input_shape != prepared.input_shape:
+        raise EvaluationError(
+            f"The checkpoint takes inputs of shape {trained_on.input_shape}, but the prepared data "
+            f"has {prepared.input_shape}: prepare the data as for its training, or evaluate "
+            "another checkpoint."
+        )
 
 
 def evaluate(cfg: DictConfig) -> dict[str, float]:
     """Load the checkpoint, test it, and return the test metrics."""
     import lightning as L
 
+    from {{ cookiecutter.package_name }} import provenance
+    from {{ cookiecutter.package_name }}.loggers import finish_loggers, instantiate_loggers
+    from {{ cookiecutter.package_name }}.models.checkpoint import load_model
+    from {{ cookiecutter.package_name }}.report import record_test
+
     # Lightning adds its own console handler; Hydra's already prints and saves these messages.
     logging.getLogger("lightning").handlers.clear()
-
-    from {{ cookiecutter.package_name }}.data.datamodule import ArrayDataModule
-    from {{ cookiecutter.package_name }}.instantiate import finish_loggers, instantiate_loggers
-{%- if cookiecutter.example_task == "tabular" %}
-    from {{ cookiecutter.package_name }}.models.task import load_model
-{%- else %}
-    from {{ cookiecutter.package_name }}.models.classifier import Classifier
-{%- endif %}
-    from {{ cookiecutter.package_name }}.report import provenance, record_test
-
-    if not cfg.ckpt_path or not Path(cfg.ckpt_path).is_file():
-        raise EvaluationError(
-            f"No checkpoint at {cfg.ckpt_path!r}: train first (`make train`), then pass "
-            "CKPT=outputs/train/<run>/checkpoints/best.ckpt."
-        )
     L.seed_everything(0, workers=True)
-    datamodule = ArrayDataModule(cfg.data.processed_dir, cfg.data.batch_size, cfg.data.num_workers)
-{%- if cookiecutter.example_task == "tabular" %}
+
     model = load_model(cfg.ckpt_path)
-    check_model_fits_data(model.hparams, datamodule.metadata)
-{%- else %}
-    model = Classifier.load_from_checkpoint(cfg.ckpt_path, map_location="cpu")
-    if model.hparams.class_names != datamodule.class_names:
-        raise EvaluationError(
-            f"The checkpoint was trained on classes {model.hparams.class_names}, but the prepared "
-            f"data has {datamodule.class_names}: evaluate it on the data it was trained for."
-        )
-{%- endif %}
+    # The test data must be prepared as the model's training data was: the checkpoint says how.
+    datamodule = hydra.utils.instantiate(cfg.data, preparation=model.info.preparation)
+    check_model_fits_data(model.info, datamodule.info)
     if cfg.description is None:
         cfg.description = training_description(Path(cfg.ckpt_path))
     trainer = hydra.utils.instantiate(cfg.trainer, logger=instantiate_loggers(cfg.logger) or False)
-    run = provenance(cfg)
-    for logger in trainer.loggers:  # loggers write on rank zero only
-        logger.log_hyperparams({**OmegaConf.to_container(cfg, resolve=True), "run": run})
-    test_metrics = trainer.test(model, datamodule=datamodule)[0]
-    for name, value in test_metrics.items():
-        log.info("%-16s %.4f", name, value)
-    record_test(cfg, trainer, model, datamodule, test_metrics, str(cfg.ckpt_path), run)
-    finish_loggers(trainer.loggers)
-    return test_metrics
-
-
-{%- if cookiecutter.example_task == "tabular" %}
-
-
-def check_model_fits_data(settings: dict, metadata: dict) -> None:
-    """Stop when the checkpoint predicts another target than the prepared data holds."""
-    if "target_name" in settings:  # a regressor
-        trained_for = f"the number {settings['target_name']!r}"
-        how = f'`make data ARGS="data.target={settings["target_name"]} data.task=regression"`'
-    else:
-        trained_for = f"the classes {list(settings['class_names'])}"
-        how = '`make data ARGS="data.target=<its target> data.task=classification"`'
-    if metadata["task"] == "regression":
-        prepared_for = f"the number {metadata['target']!r}"
-    else:
-        prepared_for = f"the classes {metadata['class_names']}"
-    if trained_for != prepared_for:
-        raise EvaluationError(
-            f"The checkpoint predicts {trained_for}, but the prepared data holds {prepared_for}: "
-            f"prepare the data it was trained for ({how}), or evaluate another checkpoint."
-        )
-{%- endif %}
+    try:
+        run = provenance.collect(cfg)
+        for logger in trainer.loggers:  # loggers write on rank zero only
+            logger.log_hyperparams({**OmegaConf.to_container(cfg, resolve=True), "run": run})
+        test_metrics = trainer.test(model, datamodule=datamodule)[0]
+        for name, value in test_metrics.items():
+            log.info("%-16s %.4f", name, value)
+        record_test(cfg, trainer, model, datamodule, test_metrics, str(cfg.ckpt_path), run)
+        return test_metrics
+    finally:
+        finish_loggers(trainer.loggers)
 
 
 def training_description(checkpoint: Path) -> str:
@@ -104,12 +80,8 @@ def training_description(checkpoint: Path) -> str:
 
 @hydra.main(version_base="1.3", config_path="../../configs", config_name="evaluate")
 def main(cfg: DictConfig) -> None:
-    from {{ cookiecutter.package_name }}.data.datamodule import MissingDataError
-
-    try:
+    with exit_on_user_error():
         evaluate(cfg)
-    except (EvaluationError, MissingDataError) as error:
-        sys.exit(f"ERROR: {error}")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Every stage reads params.yaml, the settings that DVC composes from configs/pipeline.yaml (DVC's
 Hydra composition, switched on in .dvc/config). The Hydra configs stay the one place where
 settings are written:
-    dvc exp run -S model.lr=0.01   DVC composes the configs with the override into params.yaml,
+    dvc exp run -S model.optimizer.lr=0.01
+                                   DVC composes the configs with the override into params.yaml,
                                    then reruns the stages whose settings or files changed
     make repro                     `python -m <package>.pipeline params` (the same composition,
                                    without overrides), then `dvc repro`
@@ -15,6 +16,8 @@ import sys
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
+
+from {{ cookiecutter.package_name }}.errors import UserError, exit_on_user_error
 
 PARAMS_FILE = Path("params.yaml")
 METRICS_FILE = Path("metrics.json")  # the evaluate stage's test metrics, for `dvc exp show`
@@ -34,15 +37,16 @@ def check_raw_data(cfg: DictConfig) -> None:
     """Stop before `dvc repro` when data/raw is empty: DVC alone would not say how to fill it."""
     raw_dir = Path(cfg.paths.data_dir) / "raw"
     if not raw_dir.is_dir() or not any(raw_dir.iterdir()):
-        raise FileNotFoundError(
+        raise UserError(
             f"{raw_dir} is empty: run `make data-pull` (`dvc pull`) to fetch the tracked data, "
             "or `make example-data` for the example."
         )
 
 
 def read_params() -> DictConfig:
+    """The settings DVC composed for this run of the pipeline."""
     if not PARAMS_FILE.exists():
-        raise FileNotFoundError(
+        raise UserError(
             f"No {PARAMS_FILE}: run `make repro` or `dvc exp run`, which write it from configs/."
         )
     return OmegaConf.load(PARAMS_FILE)
@@ -54,7 +58,7 @@ def run_stage(stage: str) -> None:
     if stage == "prepare":
         from {{ cookiecutter.package_name }}.data.prepare import prepare
 
-        prepare(cfg.data)
+        prepare(cfg)
     elif stage == "train":
         from {{ cookiecutter.package_name }}.train import train
 
@@ -71,18 +75,12 @@ def run_stage(stage: str) -> None:
 
 
 def main() -> None:
-    from {{ cookiecutter.package_name }}.data.prepare import RawDataError
-    from {{ cookiecutter.package_name }}.evaluate import EvaluationError
-
     command = sys.argv[1] if len(sys.argv) > 1 else ""
-    try:
+    with exit_on_user_error():
         if command == "params":
             check_raw_data(write_params())
         else:
             run_stage(command)
-    # Missing files (params.yaml, data, a checkpoint) come with a message that says what to run.
-    except (FileNotFoundError, RawDataError, EvaluationError) as error:
-        sys.exit(f"ERROR: {error}")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,8 @@
-{%- if cookiecutter.example_task == "images" -%}
-"""Figures of a run: learning curves, confusion matrix, per-class precision and recall, test images.
+"""Figures of a run that any classifier draws: learning curves, confusion matrix, per-class
+precision and recall. Examples add their own (predicted vs true values, test images) beside them.
 
 Each function returns a matplotlib figure with a title, axis labels and class names, so that it can
 be read on its own in reports/figures/<run>/ or in W&B. `save` writes it as a PNG file.
-{%- else -%}
-"""Figures of a run: learning curves; for a classifier, the confusion matrix and per-class
-precision and recall; for a regressor, predicted against true values.
-
-Each function returns a matplotlib figure with a title, axis labels, and class names or the
-target's name and unit, so that it can be read on its own in reports/figures/<run>/ or in W&B.
-`save` writes it as a PNG file.
-{%- endif %}
 
 Figures are made as `Figure` objects, not through pyplot: they need no window or display (servers,
 SLURM jobs), and importing this module leaves a notebook's own plotting as it was.
@@ -18,26 +10,9 @@ SLURM jobs), and importing this module leaves a notebook's own plotting as it wa
 
 from pathlib import Path
 
-import lightning as L
 import numpy as np
 from matplotlib.figure import Figure
-{%- if cookiecutter.example_task == "images" %}
 from sklearn.metrics import ConfusionMatrixDisplay, precision_recall_fscore_support
-{%- else %}
-from sklearn.metrics import ConfusionMatrixDisplay, precision_recall_fscore_support, r2_score
-{%- endif %}
-
-
-class EpochHistory(L.Callback):
-    """Collects the epoch-level train and validation metrics, for the learning-curve figure."""
-
-    def __init__(self) -> None:
-        self.epochs: list[dict[str, float]] = []
-
-    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        # Validation has already run for this epoch, so both train/* and val/* values are here.
-        metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
-        self.epochs.append({"epoch": trainer.current_epoch, **metrics})
 
 
 def learning_curves(epochs: list[dict[str, float]], metric: str = "acc") -> Figure:
@@ -84,56 +59,6 @@ def precision_recall(labels: np.ndarray, predictions: np.ndarray, class_names: l
     axis.set_ylim(0, 1.25)  # room above the bars for the legend
     axis.legend(loc="upper center", ncols=2)
     return figure
-{%- if cookiecutter.example_task == "tabular" %}
-
-
-def predicted_vs_true(
-    targets: np.ndarray, predictions: np.ndarray, target_name: str, unit: str = ""
-) -> Figure:
-    """Each test example's prediction against its true value; on the line y = x, a perfect one.
-
-    Points above the line are over-estimates. A cloud flatter than the line means predictions
-    pulled towards the mean: the extremes, rare in training, are the hardest to predict.
-    """
-    label = f"{target_name} ({unit})" if unit else target_name
-    mae = np.abs(predictions - targets).mean()
-    figure = Figure(figsize=(5.5, 5.5), layout="constrained")
-    axis = figure.subplots()
-    axis.scatter(targets, predictions, s=14, alpha=0.7, label="test examples")
-    low, high = min(targets.min(), predictions.min()), max(targets.max(), predictions.max())
-    axis.plot([low, high], [low, high], color="black", linestyle="--", label="y = x (perfect)")
-    axis.set_aspect("equal")
-    axis.set(
-        title=f"Predicted vs true (test split)\nR² {r2_score(targets, predictions):.3f}, "
-        f"MAE {mae:.3g}{' ' + unit if unit else ''}",
-        xlabel=f"true {label}",
-        ylabel=f"predicted {label}",
-    )
-    axis.legend(loc="upper left")
-    return figure
-{%- endif %}
-{%- if cookiecutter.example_task == "images" %}
-
-
-def image_grid(
-    images: np.ndarray, labels: np.ndarray, predictions: np.ndarray, class_names: list[str]
-) -> Figure:
-    """Test images titled with the predicted and true class; wrong predictions in red."""
-    columns = 8
-    rows = -(-len(images) // columns)  # ceiling division
-    figure = Figure(figsize=(1.6 * columns, 1.9 * rows), layout="constrained")
-    axes = figure.subplots(rows, columns, squeeze=False)
-    for axis in np.ravel(axes):
-        axis.axis("off")
-    shown = zip(np.ravel(axes), images, labels, predictions, strict=False)
-    for axis, image, label, predicted in shown:
-        pixels = image.transpose(1, 2, 0)  # [C, H, W] -> [H, W, C], the order matplotlib shows
-        axis.imshow(pixels.squeeze(-1) if pixels.shape[-1] == 1 else pixels, cmap="gray")
-        title = f"pred {class_names[predicted]}\ntrue {class_names[label]}"
-        axis.set_title(title, color="black" if label == predicted else "red", fontsize=9)
-    figure.suptitle("Test images: predicted and true class")
-    return figure
-{%- endif %}
 
 
 def save(figure: Figure, path: Path) -> Path:

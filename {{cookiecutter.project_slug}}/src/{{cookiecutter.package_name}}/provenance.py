@@ -8,6 +8,8 @@ import os
 import subprocess
 from pathlib import Path
 
+from omegaconf import DictConfig
+
 # Files that runs write themselves (DVC adds its outputs to .gitignore files): changing them does
 # not make the code differ from the commit.
 RUN_OUTPUTS = ("results/**", "metrics.json", "params.yaml", "dvc.lock", "**/.gitignore")
@@ -70,3 +72,13 @@ def command_line_overrides() -> str:
     if os.environ.get("DVC_STAGE"):
         return "dvc repro (params.yaml)"
     return ""
+
+
+def collect(cfg: DictConfig) -> dict[str, object]:
+    """The code, data and command line of this run: logged to W&B and written in the results row."""
+    return {
+        "git_commit": git_commit(),
+        "git_dirty": git_dirty(),
+        "data_hash": data_hash(Path(cfg.paths.data_dir) / "raw"),
+        "overrides": command_line_overrides(),
+    }

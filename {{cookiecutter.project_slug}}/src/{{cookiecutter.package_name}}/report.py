@@ -1,9 +1,9 @@
 """Record what a run did, so that its numbers can be traced months later.
 
-Training and evaluation call these functions: `provenance` at the start (the code, data and
-settings, logged with the run's config), `record_fit` after training (learning curves), and
+Training and evaluation call these functions: `record_fit` after training (learning curves), and
 `record_test` after a test (figures, and one row in results/results.csv). Figures go to
-reports/figures/<run>/ and to W&B.
+reports/figures/<run>/ and to W&B. The model draws the figures of what it predicts (a confusion
+matrix for classes), the data those of what it holds (test images).
 Under DDP only the first process (rank zero) writes, so each run is recorded once.
 """
 
@@ -13,32 +13,16 @@ from datetime import datetime
 from pathlib import Path
 
 import lightning as L
-{%- if cookiecutter.example_task == "images" %}
-import numpy as np
-{%- endif %}
 import torch
 from omegaconf import DictConfig
 
 from {{ cookiecutter.package_name }} import plots
-from {{ cookiecutter.package_name }}.provenance import (
-    command_line_overrides,
-    data_hash,
-    git_commit,
-    git_dirty,
-)
+from {{ cookiecutter.package_name }}.callbacks import EpochHistory
+from {{ cookiecutter.package_name }}.data.datamodule import PreparedData
+from {{ cookiecutter.package_name }}.models.supervised import SupervisedModule
 from {{ cookiecutter.package_name }}.results import RESULTS_FILE, append_row
 
 log = logging.getLogger(__name__)
-
-
-def provenance(cfg: DictConfig) -> dict[str, object]:
-    """The code, data and command line of this run: logged to W&B and written in the results row."""
-    return {
-        "git_commit": git_commit(),
-        "git_dirty": git_dirty(),
-        "data_hash": data_hash(Path(cfg.paths.data_dir) / "raw"),
-        "overrides": command_line_overrides(),
-    }
 
 
 def figures_dir(cfg: DictConfig) -> Path:
@@ -53,22 +37,18 @@ def log_figures(trainer: L.Trainer, paths: dict[str, Path]) -> None:
                 logger.log_image(key=f"figures/{name}", images=[str(path)])
 
 
-def record_fit(cfg: DictConfig, trainer: L.Trainer, history: plots.EpochHistory) -> None:
+def record_fit(
+    cfg: DictConfig, trainer: L.Trainer, model: SupervisedModule, history: EpochHistory
+) -> None:
     """Draw the learning curves of a training (rank zero only)."""
     if trainer.is_global_zero and history.epochs:
-{%- if cookiecutter.example_task == "tabular" %}
-        # Beside the loss: accuracy for a classifier, the mean absolute error for a regressor.
-        metric = "mae" if trainer.datamodule.task == "regression" else "acc"
-        figure = plots.learning_curves(history.epochs, metric)
-{%- else %}
-        figure = plots.learning_curves(history.epochs)
-{%- endif %}
+        figure = plots.learning_curves(history.epochs, model.curve_metric)
         path = plots.save(figure, figures_dir(cfg) / "learning_curves.png")
         log_figures(trainer, {"learning_curves": path})
 
 
 @torch.no_grad()
-def predict_test_split(model: L.LightningModule, datamodule: L.LightningDataModule) -> tuple:
+def predict_test_split(model: SupervisedModule, datamodule: PreparedData) -> tuple:
     """True and predicted targets of every test example, in order, on this process alone."""
     model.eval()
     all_targets, predictions = [], []
@@ -82,8 +62,8 @@ def predict_test_split(model: L.LightningModule, datamodule: L.LightningDataModu
 def record_test(
     cfg: DictConfig,
     trainer: L.Trainer,
-    model: L.LightningModule,
-    datamodule: L.LightningDataModule,
+    model: SupervisedModule,
+    datamodule: PreparedData,
     metrics: dict[str, float],
     checkpoint: str,
     run: dict[str, object],
@@ -92,34 +72,10 @@ def record_test(
     if not trainer.is_global_zero:
         return
     targets, predictions = predict_test_split(model, datamodule)
-{%- if cookiecutter.example_task == "images" %}
-    names = datamodule.class_names
-    # 32 test images spread over the split, which is sorted by class: every class shows up.
-    shown = np.linspace(0, len(targets) - 1, num=min(32, len(targets))).astype(int)
     figures = {
-        "confusion_matrix": plots.confusion_matrix(targets, predictions, names),
-        "precision_recall": plots.precision_recall(targets, predictions, names),
-        # The raw 8-bit pixels, as a person would see the images.
-        "test_images": plots.image_grid(
-            datamodule.datasets["test"].tensors[0][shown].numpy(),
-            targets[shown],
-            predictions[shown],
-            names,
-        ),
+        **model.test_figures(targets, predictions),
+        **datamodule.test_figures(targets, predictions),
     }
-{%- else %}
-    if datamodule.task == "regression":
-        target, unit = datamodule.metadata["target"], datamodule.metadata["target_unit"]
-        figures = {
-            "predicted_vs_true": plots.predicted_vs_true(targets, predictions, target, unit),
-        }
-    else:
-        names = datamodule.class_names
-        figures = {
-            "confusion_matrix": plots.confusion_matrix(targets, predictions, names),
-            "precision_recall": plots.precision_recall(targets, predictions, names),
-        }
-{%- endif %}
     folder = figures_dir(cfg)
     paths = {name: plots.save(figure, folder / f"{name}.png") for name, figure in figures.items()}
     log_figures(trainer, paths)
@@ -131,15 +87,15 @@ def record_test(
             "model": model.hparams.network["_target_"].rsplit(".", 1)[-1],
             "description": cfg.get("description") or "",
             **metrics,
-            "test_set": f"{cfg.data.name}/test ({len(targets)} examples)",
-            "test_set_md5": file_md5(Path(cfg.data.processed_dir) / "test.npz"),
+            "test_set": f"{datamodule.info.name}/test ({len(targets)} examples)",
+            "test_set_md5": file_md5(datamodule.processed_dir / "test.npz"),
             **run,
             "wandb_run": wandb_run(trainer),
             "checkpoint": checkpoint,
         },
         results_file,
     )
-    log.info("Added a row to %s; figures in %s", results_file, figures_dir(cfg))
+    log.info("Added a row to %s; figures in %s", results_file, folder)
 
 
 def file_md5(path: Path) -> str:

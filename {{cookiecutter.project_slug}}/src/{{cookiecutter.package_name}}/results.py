@@ -18,6 +18,8 @@ from pathlib import Path
 import pandas as pd
 from filelock import FileLock
 
+from {{ cookiecutter.package_name }}.errors import UserError, exit_on_user_error
+
 RESULTS_FILE = Path("results/results.csv")
 # The columns before and after the test metrics (whose names start with "test/").
 FIRST_COLUMNS = ["timestamp", "model", "description"]
@@ -25,18 +27,13 @@ LAST_COLUMNS = [
     "test_set", "test_set_md5", "data_hash", "git_commit", "git_dirty", "wandb_run", "checkpoint",
     "overrides", "comments",
 ]  # fmt: skip
-{%- if cookiecutter.example_task == "tabular" %}
 # `make results` sorts by the first of these, then rows without it (regressions) by the next.
 MAIN_METRICS = ["test/acc", "test/r2"]
 # Errors and losses: the lowest value is the best. Every other metric: the highest.
-LOWER_IS_BETTER = {"loss", "mae", "rmse"}
-{%- else %}
-MAIN_METRICS = ["test/acc"]  # `make results` sorts by it, best first
-LOWER_IS_BETTER = {"loss"}  # the lowest value is the best; for every other metric, the highest
-{%- endif %}
+LOWER_IS_BETTER = {"loss", "mae", "rmse", "mse"}
 
 
-class ResultsTableError(Exception):
+class ResultsTableError(UserError):
     """The results table cannot be read; the message says where and how to fix it."""
 
 
@@ -117,10 +114,8 @@ def main() -> None:
     args = parser.parse_args()
     if not args.file.exists():
         sys.exit(f"No results yet in {args.file}: `make train` or `make evaluate` adds rows.")
-    try:
+    with exit_on_user_error():
         print(summary(read_results(args.file), args.sort))
-    except ResultsTableError as error:
-        sys.exit(f"ERROR: {error}")
 
 
 if __name__ == "__main__":

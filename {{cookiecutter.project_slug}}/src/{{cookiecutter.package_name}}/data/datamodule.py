@@ -1,7 +1,13 @@
-"""Serve the prepared arrays (data/processed/<split>.npz) to Lightning in batches.
+"""The base of every data source: prepare the raw data once, then serve it in batches.
 
-The arrays were made once by `make data`; here they are only loaded into memory, which is the
-fastest way to feed a model from a dataset that fits in RAM.
+A data source (configs/data/<name>.yaml names its class) subclasses `PreparedData` and writes
+`prepare()`: read the raw data, split it, and store the splits with `write_splits()`. `make data`
+calls `prepare()`; training and evaluation only read what it wrote, from data/processed:
+<split>.npz (inputs `x`, targets `y`) and metadata.json (the DataInfo and the settings used).
+
+The settings under `data.preparation` decide what `make data` writes. A run whose settings
+differ from those of the prepared data stops with the command that prepares it again: a model
+is never trained or tested on data it did not ask for.
 """
 
 import json
@@ -10,86 +16,95 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import torch
+from matplotlib.figure import Figure
+from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, TensorDataset
 
+from {{ cookiecutter.package_name }}.data.info import DataInfo, override_value
+from {{ cookiecutter.package_name }}.data.splits import SPLITS, write_processed
+from {{ cookiecutter.package_name }}.errors import UserError
 
-class MissingDataError(FileNotFoundError):
-{%- if cookiecutter.example_task == "tabular" %}
+METADATA_FILE = "metadata.json"
+
+
+class MissingDataError(UserError):
     """The prepared data is not there, or not for this run; the message says what to run."""
-{%- else %}
-    """The prepared data is not there; the message says which command makes it."""
-{%- endif %}
 
 
-def read_metadata(processed_dir: Path) -> dict:
-    """Return what `make data` recorded: {% if cookiecutter.example_task == "tabular" %}target and task, {% endif %}class names, input shape, split sizes."""
-    path = Path(processed_dir) / "metadata.json"
-    if not path.exists():
-        raise MissingDataError(
-            f"No prepared data in {processed_dir}: run `make data` first "
-            "(and before it `make example-data` or `dvc pull` if data/raw is empty)."
-        )
-    return json.loads(path.read_text())
-{%- if cookiecutter.example_task == "tabular" %}
+class RawDataError(UserError):
+    """The raw data is missing, unreadable, or does not fit the settings; the message says why."""
 
 
-def check_prepared_for(metadata: dict, target: str, task: str) -> None:
-    """Stop when `make data` prepared another target or task than this run asks for.
+class PreparedData(L.LightningDataModule):
+    """Loads the prepared train/val/test arrays and batches them; the test split is not shuffled."""
 
-    data/processed holds one preparation at a time; training a classifier on grams, or a
-    regressor on species codes, must not happen silently.
-    """
-    if (metadata["target"], metadata["task"]) != (target, task):
-        raise MissingDataError(
-            f"The prepared data is for {metadata['target']!r} ({metadata['task']}), but this run "
-            f"predicts {target!r} ({task}). Prepare the data for it first: "
-            f'`make data ARGS="data.target={target} data.task={task}"` (or with the same '
-            "experiment=... as this run)."
-        )
-{%- endif %}
-
-
-class ArrayDataModule(L.LightningDataModule):
-    """Loads train/val/test arrays and batches them; the test split is never shuffled or changed."""
-
-    def __init__(self, processed_dir: str, batch_size: int = 64, num_workers: int = 0) -> None:
+    def __init__(
+        self,
+        name: str,
+        processed_dir: str,
+        preparation: dict | DictConfig,
+        batch_size: int = 64,
+        num_workers: int = 0,
+    ) -> None:
         super().__init__()
+        self.name = name
         self.processed_dir = Path(processed_dir)
+        self.preparation = as_plain(preparation)
         self.batch_size = batch_size
         self.num_workers = num_workers
-        self.metadata = read_metadata(self.processed_dir)
         self.datasets: dict[str, TensorDataset] = {}
+        self._metadata: dict | None = None
 
-{%- if cookiecutter.example_task == "tabular" %}
+    # ------------------------------------------------------------------ `make data`
+    def prepare(self) -> DataInfo:
+        """Read the raw data, split it, write the splits (`write_splits`); return the DataInfo."""
+        raise NotImplementedError
+
+    def make_info(self, **fields: object) -> DataInfo:
+        """The DataInfo of this dataset and these preparation settings, with the given fields."""
+        return DataInfo(name=self.name, preparation=self.preparation, **fields)
+
+    def write_splits(
+        self,
+        arrays: dict[str, tuple[np.ndarray, np.ndarray]],
+        info: DataInfo,
+        extra_metadata: dict | None = None,
+        extra_files: dict[str, bytes] | None = None,
+    ) -> None:
+        """Write the arrays and metadata.json, replacing processed_dir whole."""
+        metadata = {
+            "info": info.as_dict(),
+            "split_sizes": {split: len(arrays[split][1]) for split in SPLITS},
+            **(extra_metadata or {}),
+        }
+        write_processed(self.processed_dir, arrays, metadata, extra_files)
+
+    # ------------------------------------------------------------------ training and evaluation
+    @property
+    def metadata(self) -> dict:
+        """What `make data` recorded; stops when it is missing or was made with other settings."""
+        if self._metadata is None:
+            path = self.processed_dir / METADATA_FILE
+            if not path.exists():
+                raise MissingDataError(
+                    f"No prepared data in {self.processed_dir}: run `make data` first "
+                    "(and before it `make example-data` or `make data-pull` if data/raw is empty)."
+                )
+            metadata = json.loads(path.read_text())
+            check_prepared_with(metadata["info"]["preparation"], self.preparation)
+            self._metadata = metadata
+        return self._metadata
 
     @property
-    def task(self) -> str:
-        """What the target was prepared for: "classification" or "regression"."""
-        return self.metadata["task"]
-{%- endif %}
-
-    @property
-    def class_names(self) -> list[str]:
-        return self.metadata["class_names"]
-
-    @property
-    def input_shape(self) -> list[int]:
-        return self.metadata["input_shape"]
+    def info(self) -> DataInfo:
+        return DataInfo(**self.metadata["info"])
 
     def setup(self, stage: str | None = None) -> None:
-        for split in ("train", "val", "test"):
+        self.metadata  # noqa: B018 (checks the prepared data before anything is loaded)
+        for split in SPLITS:
             with np.load(self.processed_dir / f"{split}.npz") as arrays:
-                inputs, labels = torch.from_numpy(arrays["x"]), torch.from_numpy(arrays["y"])
-            self.datasets[split] = TensorDataset(inputs, labels)
-{%- if cookiecutter.example_task == "images" %}
-
-    def on_after_batch_transfer(self, batch: list[torch.Tensor], dataloader_idx: int) -> list:
-        """Turn 8-bit pixels into standardised floats, on the GPU when there is one."""
-        pixels, labels = batch  # pixels: [batch, C, H, W] uint8
-        mean = torch.tensor(self.metadata["pixel_mean"], device=pixels.device).view(1, -1, 1, 1)
-        std = torch.tensor(self.metadata["pixel_std"], device=pixels.device).view(1, -1, 1, 1)
-        return [(pixels.float() / 255 - mean) / std, labels]
-{%- endif %}
+                inputs, targets = torch.from_numpy(arrays["x"]), torch.from_numpy(arrays["y"])
+            self.datasets[split] = TensorDataset(inputs, targets)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)
@@ -107,4 +122,28 @@ class ArrayDataModule(L.LightningDataModule):
             shuffle=shuffle,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
+        )
+
+    def test_figures(self, targets: np.ndarray, predictions: np.ndarray) -> dict[str, Figure]:
+        """Figures of the test split that only this kind of data can draw (e.g. the images)."""
+        return {}
+
+
+def as_plain(settings: dict | DictConfig) -> dict:
+    """Settings as plain Python values, as they are compared and written to JSON."""
+    if isinstance(settings, DictConfig):
+        return OmegaConf.to_container(settings, resolve=True)
+    return dict(settings)
+
+
+def check_prepared_with(prepared: dict, asked: dict) -> None:
+    """Stop when data/processed was prepared with other `data.preparation` settings than asked."""
+    differences = {key: value for key, value in asked.items() if prepared.get(key) != value}
+    if differences:
+        was = ", ".join(f"{key}={prepared.get(key)!r}" for key in differences)
+        fix = " ".join(f"data.preparation.{k}={override_value(v)}" for k, v in differences.items())
+        raise MissingDataError(
+            f"The prepared data was made with {was}, but this run asks for other values. Prepare "
+            f'it for this run first: `make data ARGS="{fix}"` (or with the same experiment=... as '
+            "this run)."
         )

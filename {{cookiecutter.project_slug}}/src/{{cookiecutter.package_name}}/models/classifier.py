@@ -1,8 +1,9 @@
 """The LightningModule that trains any network as a classifier."""
 
-import hydra
+import numpy as np
 import torch
 import torch.nn.functional as F
+from matplotlib.figure import Figure
 from torchmetrics import MetricCollection
 from torchmetrics.classification import (
     MulticlassAccuracy,
@@ -11,30 +12,25 @@ from torchmetrics.classification import (
     MulticlassRecall,
 )
 
+from {{ cookiecutter.package_name }} import plots
+from {{ cookiecutter.package_name }}.data.info import DataInfo
+from {{ cookiecutter.package_name }}.errors import UserError
 from {{ cookiecutter.package_name }}.models.supervised import SupervisedModule
 
 
 class Classifier(SupervisedModule):
-    """Trains a network with cross-entropy and Adam, and reports accuracy, precision, recall, F1.
+    """Trains a network with cross-entropy; reports accuracy, and macro precision, recall and F1.
 
-    Its hyperparameters are plain values (the network is given as its config, not as an object),
-    so a checkpoint reloads on its own: `Classifier.load_from_checkpoint("best.ckpt")`.
+    `Classifier(network, data, optimizer, scheduler)`, each a plain dict (see SupervisedModule).
     """
 
+    curve_metric = "acc"
+
     def __init__(
-        self,
-        network: dict,
-        input_shape: list[int],
-        class_names: list[str],
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
+        self, network: dict, data: dict, optimizer: dict, scheduler: dict | None = None
     ) -> None:
-        super().__init__()
-        self.save_hyperparameters()  # stored in every checkpoint
-        num_classes = len(class_names)
-        self.network = hydra.utils.instantiate(
-            network, input_shape=input_shape, num_outputs=num_classes
-        )
+        super().__init__(network, data, optimizer, scheduler)
+        num_classes = len(self.info.class_names)
         # Macro averages weigh every class equally, so a rare class counts as much as a common one.
         self.track_metrics(
             MetricCollection(
@@ -47,6 +43,16 @@ class Classifier(SupervisedModule):
             )
         )
 
+    def check_data(self, info: DataInfo) -> None:
+        if info.task != "classification":
+            raise UserError(
+                f"A Classifier predicts a class, but the data asks for {info.describe()}: use a "
+                "model that predicts a number (see configs/model/), or prepare data with classes."
+            )
+
+    def num_outputs(self, info: DataInfo) -> int:
+        return len(info.class_names)
+
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.network(inputs)  # [B, num_classes] logits
 
@@ -56,3 +62,10 @@ class Classifier(SupervisedModule):
     def predict(self, inputs: torch.Tensor) -> torch.Tensor:
         """The predicted class of each example: the one with the highest score."""
         return self(inputs).argmax(dim=1)
+
+    def test_figures(self, targets: np.ndarray, predictions: np.ndarray) -> dict[str, Figure]:
+        names = self.info.class_names
+        return {
+            "confusion_matrix": plots.confusion_matrix(targets, predictions, names),
+            "precision_recall": plots.precision_recall(targets, predictions, names),
+        }

@@ -1,26 +1,64 @@
 """What training any network takes, whatever it predicts: the steps, the logging, the optimizer."""
 
 import lightning as L
+import numpy as np
 import torch
+from matplotlib.figure import Figure
 from torchmetrics import MetricCollection
+
+from {{ cookiecutter.package_name }}.data.info import DataInfo
+from {{ cookiecutter.package_name }}.models.trusted import instantiate_trusted
+
+MODULE_KEY = "model_module"  # where a checkpoint names the LightningModule class that wrote it
 
 
 class SupervisedModule(L.LightningModule):
-    """Trains a network on (inputs, targets) batches with Adam, logging a loss and metrics.
+    """Trains a network on (inputs, targets) batches, logging a loss and metrics per stage.
 
-    A subclass saves its hyperparameters (`lr` and `weight_decay` among them), builds
-    `self.network`, hands its metrics to `track_metrics`, and defines `loss`. Its `forward` returns
-    what the metrics compare with the targets, and `predict` what a person would read as the answer.
+    Everything comes as plain settings, built here: the network, the optimizer and the scheduler
+    from their configs (configs/model/), and what the data tells the model (`data`, a DataInfo as a
+    dict). They are the module's hyperparameters, saved in every checkpoint, so that
+    `load_model("best.ckpt")` rebuilds the same model with nothing else at hand.
+
+    A subclass says how many outputs the network has (`num_outputs`), its `loss`, its metrics
+    (`track_metrics`), what a person reads as the answer (`predict`) and its test figures.
     """
 
+    curve_metric = "loss"  # the metric drawn beside the loss in the learning curves
+
+    def __init__(
+        self, network: dict, data: dict, optimizer: dict, scheduler: dict | None = None
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()  # plain values only: stored in every checkpoint
+        self.info = DataInfo(**data)
+        self.check_data(self.info)
+        self.network = instantiate_trusted(
+            network, input_shape=self.info.input_shape, num_outputs=self.num_outputs(self.info)
+        )
+
+    # ------------------------------------------------------------------ what a subclass defines
+    def check_data(self, info: DataInfo) -> None:
+        """Stop when the data is not of the kind this module learns (a class, a number)."""
+
+    def num_outputs(self, info: DataInfo) -> int:
+        raise NotImplementedError
+
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def predict(self, inputs: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def test_figures(self, targets: np.ndarray, predictions: np.ndarray) -> dict[str, Figure]:
+        return {}
+
+    # ------------------------------------------------------------------ shared by every module
     def track_metrics(self, metrics: MetricCollection) -> None:
         """One copy of the metrics per stage, logged as train/<name>, val/<name>, test/<name>."""
         self.train_metrics = metrics.clone(prefix="train/")
         self.val_metrics = metrics.clone(prefix="val/")
         self.test_metrics = metrics.clone(prefix="test/")
-
-    def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
 
     def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
         return self._step(batch, "train", self.train_metrics)
@@ -41,12 +79,17 @@ class SupervisedModule(L.LightningModule):
         self.log_dict(metrics, on_step=False, on_epoch=True)
         return loss
 
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        # The class that wrote the checkpoint, so that load_model() rebuilds it without being told.
+        checkpoint[MODULE_KEY] = f"{type(self).__module__}.{type(self).__qualname__}"
+
     def configure_optimizers(self) -> dict:
-        optimizer = torch.optim.Adam(
-            self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
-        )
-        # Halve the learning rate when the validation loss has stalled for two epochs.
-        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=2)
+        """The optimizer and scheduler of configs/model/ (`_partial_: true`: built here, on the
+        network's parameters). A scheduler that reacts to a metric watches the validation loss."""
+        optimizer = instantiate_trusted(self.hparams.optimizer)(self.parameters())
+        if not self.hparams.scheduler:
+            return {"optimizer": optimizer}
+        scheduler = instantiate_trusted(self.hparams.scheduler)(optimizer)
         return {
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "monitor": "val/loss"},

@@ -1,0 +1,40 @@
+"""Load a model from a checkpoint, whichever LightningModule of the project wrote it."""
+
+from pathlib import Path
+
+import torch
+
+from {{ cookiecutter.package_name }}.errors import UserError
+from {{ cookiecutter.package_name }}.models.supervised import MODULE_KEY, SupervisedModule
+from {{ cookiecutter.package_name }}.models.trusted import instantiate_trusted
+
+
+class CheckpointError(UserError):
+    """The checkpoint is missing, unreadable or not one of this project's."""
+
+
+def load_model(checkpoint: str | Path) -> SupervisedModule:
+    """The model saved in a checkpoint, on the CPU, ready to test or predict.
+
+    torch reads the file as plain data only (`weights_only`), and the module, network, optimizer
+    and scheduler it names are built only if they are the project's own (see trusted.py).
+    """
+    path = Path(checkpoint)
+    if not path.is_file():
+        raise CheckpointError(
+            f"No checkpoint at {str(checkpoint)!r}: train first (`make train`), then pass "
+            "CKPT=outputs/train/<run>/checkpoints/best.ckpt."
+        )
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many kinds for a truncated or foreign file
+        raise CheckpointError(
+            f"Cannot read the checkpoint {path} ({type(error).__name__}): it is damaged or not a "
+            "checkpoint; use another one, e.g. checkpoints/best.ckpt of the same run."
+        ) from error
+    if MODULE_KEY not in saved or "hyper_parameters" not in saved:
+        raise CheckpointError(f"{path} was not written by this project's training: use another.")
+    settings = {"_target_": saved[MODULE_KEY], **saved["hyper_parameters"]}
+    model = instantiate_trusted(settings, _recursive_=False, _convert_="all")
+    model.load_state_dict(saved["state_dict"])
+    return model
