@@ -127,7 +127,7 @@ def test_changed_setting_reruns_train_and_evaluate_only(project: Path) -> None:
     (baseline,) = [entry for entry in experiments if entry.get("name") == "main"]
     (experiment,) = baseline["experiments"]
     params = experiment["revs"][0]["data"]["params"]["params.yaml"]["data"]
-    assert params["model"]["lr"] == 0.01
+    assert params["model"]["optimizer"]["lr"] == 0.01
 
 
 def test_pipeline_without_data_says_what_to_run(tmp_path: Path) -> None:
