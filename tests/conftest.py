@@ -2,12 +2,14 @@
 
 Two tiers (see README.md, "Testing the template"):
 - fast: `bake()` renders one cell of the option matrix into a temporary folder (about a second);
-- slow (`-m slow`): `installed_project()` bakes a named cell once per session, installs it into a
-  virtual environment layered on this one's packages, and runs its own tests and commands there.
+- slow (`-m slow`): `installed_project(**answers)` bakes a cell once per session, installs it into
+  a virtual environment layered on this one's packages, and runs its own tests and commands there.
 """
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sysconfig
 import venv as venv_module
@@ -19,14 +21,18 @@ from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 QUESTIONS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
+# What is not part of the template in a checkout: environments, caches, baked demos, git itself.
+NOT_TEMPLATE = shutil.ignore_patterns(".git", ".venv", "build", "__pycache__", ".*_cache", "*.egg-info")
 
 
-def bake_into(output_dir: Path, **answers: object) -> Path:
+def bake_into(output_dir: Path, template: Path = TEMPLATE, **answers: object) -> Path:
     """Bake the template with these answers (the rest default) and return the project folder."""
-    unknown = set(answers) - set(QUESTIONS)
+    questions = json.loads((template / "cookiecutter.json").read_text())
+    unknown = set(answers) - set(questions)
     assert not unknown, f"not questions of cookiecutter.json: {unknown}"  # cookiecutter ignores typos
     project = cookiecutter(
-        str(TEMPLATE),
+        str(template),
         no_input=True,
         extra_context=answers,
         output_dir=str(output_dir),
@@ -37,8 +43,14 @@ def bake_into(output_dir: Path, **answers: object) -> Path:
 
 @pytest.fixture
 def bake(tmp_path: Path) -> Callable[..., Path]:
-    """Bake into this test's temporary folder: `bake(example_task="tabular")`."""
+    """Bake into this test's temporary folder: `bake(example="tabular")`."""
     return lambda **answers: bake_into(tmp_path, **answers)
+
+
+def copy_template(destination: Path) -> Path:
+    """Copy this checkout's template (its working tree, without environments and caches)."""
+    shutil.copytree(TEMPLATE, destination, ignore=NOT_TEMPLATE)
+    return destination
 
 
 def run(command: list[str], cwd: Path, env: dict | None = None, timeout: int = 900) -> str:
@@ -77,16 +89,35 @@ class InstalledProject:
         return self.run("make", f"PYTHON={self.python}", *targets)
 
 
-_installed: dict[str, InstalledProject] = {}
+def cache_key(answers: dict) -> str:
+    """The answers as one canonical string: the same answers, in any order, are the same project.
+
+    Answers equal to a question's plain default are dropped, so `installed_project()` and
+    `installed_project(example="images")` share one installation.
+    """
+    defaults = {key: value[0] if isinstance(value, list) else value for key, value in QUESTIONS.items()}
+    given = {key: value for key, value in answers.items() if defaults.get(key) != value}
+    return json.dumps(given, sort_keys=True, ensure_ascii=False)
+
+
+def folder_name(answers: dict) -> str:
+    """A readable folder name for these answers (the cache key decides identity, not this)."""
+    words = "-".join(f"{key}-{value}" for key, value in sorted(answers.items())) or "defaults"
+    return re.sub(r"[^A-Za-z0-9-]+", "_", words)[:60]
 
 
 @pytest.fixture(scope="session")
 def installed_project(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., InstalledProject]:
-    """Bake and install a named cell once per session: `installed_project("default")`."""
+    """Bake and install a project once per session for each set of answers.
 
-    def install(cell: str, **answers: object) -> InstalledProject:
-        if cell not in _installed:
-            root = tmp_path_factory.mktemp(f"cell-{cell}")
+    `installed_project(example="tabular")`: the cache is keyed by the answers themselves.
+    """
+    installed: dict[str, InstalledProject] = {}
+
+    def install(**answers: object) -> InstalledProject:
+        key = cache_key(answers)
+        if key not in installed:
+            root = tmp_path_factory.mktemp(folder_name(json.loads(key)))
             project = bake_into(root, **answers)
             venv = root / "venv"
             # The project's dependencies are this environment's: the new environment sees them
@@ -100,7 +131,7 @@ def installed_project(tmp_path_factory: pytest.TempPathFactory) -> Callable[...,
                  "--no-build-isolation", "-e", ".[dev]"],
                 cwd=project,
             )  # fmt: skip
-            _installed[cell] = InstalledProject(project, venv)
-        return _installed[cell]
+            installed[key] = InstalledProject(project, venv)
+        return installed[key]
 
     return install

@@ -1,7 +1,8 @@
 """The pre-generation hook: a bad answer stops the bake with a clear message and leaves nothing.
 
-Awkward but valid answers (quotes, backslashes, accents) are baked by the fast tier (test_bake.py)
-and by the slow tier, which runs the baked project's own tests.
+Every bad answer the hook knows is one row of BAD_ANSWERS, whatever the question (names, email,
+W&B, DVC). Awkward but valid answers (quotes, backslashes, accents) are baked by the fast tier
+(test_bake_matrix.py) and by the slow tier, which runs the baked project's own tests.
 """
 
 import subprocess
@@ -14,6 +15,7 @@ from cookiecutter.exceptions import FailedHookException
 from conftest import TEMPLATE, bake_into
 
 BAD_ANSWERS = {
+    # Python package and directory names.
     "package-name-with-dash": ({"package_name": "cloud-study"}, "package_name 'cloud-study'"),
     "package-name-keyword": ({"package_name": "class"}, "package_name 'class'"),
     "package-name-digit-first": ({"package_name": "2clouds"}, "not a valid Python package"),
@@ -24,6 +26,16 @@ BAD_ANSWERS = {
     "slug-with-slash": ({"project_slug": "clouds/v2"}, "project_slug 'clouds/v2'"),
     "slug-with-space": ({"project_slug": "cloud study"}, "not usable as a directory"),
     "bad-email": ({"author_email": "ada at example.org"}, "author_email 'ada at example.org'"),
+    # Weights & Biases.
+    "wandb-project-slash": ({"wandb_project": "lab/clouds"}, "wandb_project 'lab/clouds'"),
+    "wandb-entity-space": ({"wandb_entity": "ada lab"}, "wandb_entity 'ada lab'"),
+    # DVC remote.
+    "s3-remote-with-gs-url": (
+        {"dvc_remote": "s3", "dvc_remote_url": "gs://bucket/x"},
+        "dvc_remote_url 'gs://bucket/x' is not a s3 URL",
+    ),
+    "local-remote-with-url": ({"dvc_remote_url": "s3://bucket/x"}, "dvc_remote is 'local'"),
+    "remote-url-with-comment": ({"dvc_remote_url": "../store # old"}, "cannot be written"),
 }
 
 
@@ -52,6 +64,13 @@ def test_command_line_shows_one_clear_sentence(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 1
     assert "ERROR: package_name 'torch' would shadow the module 'torch'" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_example_is_refused_before_any_hook(tmp_path: Path) -> None:
+    """A choice outside cookiecutter.json's list never reaches the hooks, and writes nothing."""
+    with pytest.raises(ValueError):
+        bake_into(tmp_path, example="audio")
     assert list(tmp_path.iterdir()) == []
 
 

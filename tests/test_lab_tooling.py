@@ -1,5 +1,6 @@
-"""The lab standard (issue 4): notebooks that survive baking, pre-commit and CI in the generated
-project, the template's own CI, lab-wide defaults from a cookiecutter user config, and cruft updates.
+"""The lab's tooling around a project: notebooks that survive baking, pre-commit and CI in the
+generated project, the template's own CI, lab-wide defaults from a cookiecutter user config, and
+cruft updates.
 
 Everything runs offline: pre-commit's hooks call tools installed in this environment (no hook
 environment is built, nothing is downloaded), CI files are checked against the JSON schemas that
@@ -8,9 +9,9 @@ The generated project's own tests execute the notebooks (the slow tier runs them
 """
 
 import importlib.metadata
+import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -20,10 +21,9 @@ import nbformat
 import pytest
 import yaml
 
-from conftest import QUESTIONS, TEMPLATE, run
+from conftest import PROJECT_TEMPLATE, QUESTIONS, TEMPLATE, copy_template, run
 
 BIN = Path(sys.executable).parent  # the tools of this environment: pre-commit, ruff, nbstripout...
-PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
 PACKAGE_PLACEHOLDER = "{{ cookiecutter.package_name }}"
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.org",
@@ -43,26 +43,26 @@ def git(project: Path, *args: str) -> str:
 # ---------------------------------------------------------------------------------- notebooks
 
 
-@pytest.mark.parametrize("example_task", QUESTIONS["example_task"])
-def test_notebooks_survive_baking_intact(bake, example_task: str) -> None:
-    """Baking changes nothing in a notebook but the package name: JSON, braces and all."""
-    project = bake(project_name="Lab Study", example_task=example_task)
+@pytest.mark.parametrize("example", QUESTIONS["example"])
+def test_notebooks_survive_baking_intact(bake, example: str) -> None:
+    """Baking changes nothing in a notebook but the package name: JSON, braces and all.
+
+    A project's notebooks are the core's, plus the example's (its folder's notebooks/).
+    """
+    project = bake(project_name="Lab Study", example=example)
     baked = {path.name: path for path in (project / "notebooks").glob("*.ipynb")}
     assert sorted(baked) == [
         "01-explore-data.ipynb", "02-baseline-model.ipynb", "03-compare-results.ipynb", "skeleton.ipynb"
     ]  # fmt: skip
-    compared = 0
-    for source in (PROJECT_TEMPLATE / "notebooks").glob("*.ipynb*"):
-        condition = re.search(r'example_task == "(\w+)"', source.name)
-        if condition and condition.group(1) != example_task:
-            continue
-        name = re.sub(r"\{%.*?%\}", "", source.name)
+    sources = [
+        *(PROJECT_TEMPLATE / "notebooks").glob("*.ipynb"),
+        *(PROJECT_TEMPLATE / "_variants" / "example" / example / "notebooks").glob("*.ipynb"),
+    ]
+    assert sorted(source.name for source in sources) == sorted(baked)
+    for source in sources:
         expected = source.read_text(encoding="utf-8").replace(PACKAGE_PLACEHOLDER, "lab_study")
-        assert baked[name].read_text(encoding="utf-8") == expected, f"Jinja changed {name}"
-        notebook = nbformat.reads(expected, as_version=4)
-        nbformat.validate(notebook)
-        compared += 1
-    assert compared == len(baked)
+        assert baked[source.name].read_text(encoding="utf-8") == expected, f"Jinja changed {source.name}"
+        nbformat.validate(nbformat.reads(expected, as_version=4))
     # Only meaningful if the code cells hold braces that Jinja could have eaten.
     code = [cell.source for path in baked.values() for cell in nbformat.read(path, 4).cells]
     assert any("{" in source and "}" in source for source in code)
@@ -93,7 +93,7 @@ def failed_hooks(output: str) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "answers", [{}, {"example_task": "tabular", "ci": "gitlab"}], ids=["images-github", "tabular-gitlab"]
+    "answers", [{}, {"example": "tabular", "ci": "gitlab"}], ids=["images-github", "tabular-gitlab"]
 )
 def test_pre_commit_passes_on_a_fresh_bake_without_downloading(bake, tmp_path: Path, answers) -> None:
     project = bake(**answers)
@@ -230,19 +230,32 @@ def test_schema_check_rejects_a_broken_workflow(bake, tmp_path: Path) -> None:
     assert check_schema("github-workflows", broken).returncode != 0
 
 
-def test_template_ci_bakes_tests_and_uploads_every_combination() -> None:
+def test_template_ci_bakes_tests_and_uploads_every_combination(tmp_path: Path) -> None:
+    """The samples cover every example and CI answer, read from cookiecutter.json by the
+    `questions` job, whose script is run here as GitHub would (it writes to $GITHUB_OUTPUT)."""
     path = TEMPLATE / ".github" / "workflows" / "template.yml"
     result = check_schema("github-workflows", path)
     assert result.returncode == 0, result.stdout + result.stderr
-    sample = yaml.safe_load(path.read_text())["jobs"]["sample"]
+    jobs = yaml.safe_load(path.read_text())["jobs"]
+    sample = jobs["sample"]
     matrix = sample["strategy"]["matrix"]
-    assert matrix == {"example_task": QUESTIONS["example_task"], "ci": QUESTIONS["ci"]}
+    assert sample["needs"] == "questions"
+    assert matrix == {key: f"${{{{ fromJSON(needs.questions.outputs.{key}) }}}}" for key in ("example", "ci")}
+    (read,) = [step for step in jobs["questions"]["steps"] if step.get("id") == "read"]
+    outputs = tmp_path / "github-output"
+    run(["bash", "-c", read["run"]], cwd=TEMPLATE, env={**os.environ, "GITHUB_OUTPUT": str(outputs)})
+    written = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
+    assert {key: json.loads(value) for key, value in written.items()} == {
+        "example": QUESTIONS["example"],
+        "ci": QUESTIONS["ci"],
+    }
+    assert jobs["questions"]["outputs"] == {key: f"${{{{ steps.read.outputs.{key} }}}}" for key in written}
     steps = sample["steps"]
     commands = [step.get("run", "") for step in steps]
     bake_step = next(c for c in commands if c.startswith("cookiecutter"))
     assert all(f"{key}=${{{{ matrix.{key} }}}}" in bake_step for key in matrix)
     upload = next(step for step in steps if step.get("uses", "").startswith("actions/upload-artifact"))
-    assert "matrix.example_task" in upload["with"]["name"] and "matrix.ci" in upload["with"]["name"]
+    assert "matrix.example" in upload["with"]["name"] and "matrix.ci" in upload["with"]["name"]
     assert upload["with"]["include-hidden-files"] is True  # .pre-commit-config.yaml, .github/...
     assert_installs_cpu_torch_then_checks(commands)
 
@@ -295,11 +308,7 @@ def cruft(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_cruft_update_brings_a_template_change_into_a_project_with_its_own_commits(tmp_path) -> None:
     # A local git copy of the template stands for the lab's template repository.
-    template = tmp_path / "template"
-    shutil.copytree(
-        TEMPLATE, template,
-        ignore=shutil.ignore_patterns(".git", ".venv", "build", "__pycache__", ".*_cache"),
-    )  # fmt: skip
+    template = copy_template(tmp_path / "template")
     git(template, "init", "--quiet", "--initial-branch=main")
     git(template, "add", "--all")
     git(template, "commit", "--quiet", "-m", "template v1")
