@@ -13,6 +13,8 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from {{ cookiecutter.package_name }}.data.info import DataInfo
+from {{ cookiecutter.package_name }} import config  # noqa: F401 (its resolvers, for the configs)
+from {{ cookiecutter.package_name }}.console import quiet_third_party_notices
 from {{ cookiecutter.package_name }}.errors import UserError, exit_on_user_error
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
 
     # Lightning adds its own console handler; Hydra's already prints and saves these messages.
     logging.getLogger("lightning").handlers.clear()
+    quiet_third_party_notices()
     L.seed_everything(0, workers=True)
 
     model = load_model(cfg.ckpt_path)
@@ -62,7 +65,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
         run = provenance.collect(cfg)
         for logger in trainer.loggers:  # loggers write on rank zero only
             logger.log_hyperparams({**OmegaConf.to_container(cfg, resolve=True), "run": run})
-        test_metrics = trainer.test(model, datamodule=datamodule)[0]
+        test_metrics = trainer.test(model, datamodule=datamodule, verbose=False)[0]
         for name, value in test_metrics.items():
             log.info("%-16s %.4f", name, value)
         record_test(cfg, trainer, model, datamodule, test_metrics, str(cfg.ckpt_path), run)

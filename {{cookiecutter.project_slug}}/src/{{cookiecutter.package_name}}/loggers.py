@@ -6,6 +6,7 @@ import os
 from urllib.parse import urlparse
 
 import hydra
+from lightning.pytorch.loggers import WandbLogger as LightningWandbLogger
 from omegaconf import DictConfig
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,15 @@ def instantiate_loggers(group: DictConfig | None) -> list:
             group.wandb.save_dir,
         )
     return [hydra.utils.instantiate(entry) for entry in (group or {}).values() if entry]
+
+
+class WandbLogger(LightningWandbLogger):
+    """Lightning's W&B logger, without the `anonymous` setting it always passes, which W&B 0.31
+    answers on every run with a warning that it has no effect."""
+
+    def __init__(self, **settings: object) -> None:
+        super().__init__(**settings)
+        self._wandb_init.pop("anonymous", None)
 
 
 def finish_loggers(loggers: list) -> None:

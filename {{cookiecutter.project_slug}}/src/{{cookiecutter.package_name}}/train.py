@@ -16,17 +16,30 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from {{ cookiecutter.package_name }} import config  # noqa: F401 (its resolvers, for the configs)
+from {{ cookiecutter.package_name }}.console import quiet_third_party_notices
 from {{ cookiecutter.package_name }}.errors import exit_on_user_error
 
 log = logging.getLogger(__name__)
 
 
 def checkpoint_to_resume(cfg: DictConfig) -> str | None:
-    """The checkpoint to continue from: the one asked for, else this run's own last.ckpt."""
+    """The checkpoint to continue from: the one asked for, else this run's newest: last.ckpt, or
+    the one Lightning saved when SLURM warned of the time limit (hpc_ckpt_<n>.ckpt)."""
     if cfg.ckpt_path:
         return cfg.ckpt_path
-    last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
-    return str(last) if last.exists() else None
+    run_dir = Path(cfg.paths.output_dir)
+    saved = [*run_dir.glob("checkpoints/last.ckpt"), *run_dir.glob("hpc_ckpt_*.ckpt")]
+    return str(max(saved, key=lambda path: path.stat().st_mtime)) if saved else None
+
+
+def best_validation(trainer) -> dict[str, float]:  # noqa: ANN001 (a Lightning Trainer)
+    """The best validation score of the run, by the checkpoint's metric: what a hyper-parameter
+    search compares (never a test metric: the test set must not choose the settings)."""
+    callback = trainer.checkpoint_callback
+    if callback is None or callback.best_model_score is None:
+        return {}
+    return {f"{callback.monitor}_best": float(callback.best_model_score)}
 
 
 def train(cfg: DictConfig) -> dict[str, float]:
@@ -45,6 +58,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     # Lightning adds its own console handler; Hydra's already prints and saves these messages.
     logging.getLogger("lightning").handlers.clear()
+    quiet_third_party_notices()
     L.seed_everything(cfg.seed, workers=True)
 
     datamodule = hydra.utils.instantiate(cfg.data)
@@ -53,6 +67,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
     model = hydra.utils.instantiate(
         cfg.model, data=datamodule.info.as_dict(), _recursive_=False, _convert_="all"
     )
+    if cfg.compile:  # in place: the checkpoints keep the network's own parameter names
+        model.network.compile()
     history = EpochHistory()  # the per-epoch metrics, for the learning-curve figure
     trainer = hydra.utils.instantiate(
         cfg.trainer,
@@ -70,24 +86,29 @@ def train(cfg: DictConfig) -> dict[str, float]:
         trainer.fit(model, datamodule=datamodule, ckpt_path=resume_from)
         record_fit(cfg, trainer, model, history)
         if not cfg.test:
-            return {}
+            return best_validation(trainer)
 
         # Test the best checkpoint, not the last epoch's weights (which may be over-fitted).
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
-        test_metrics = trainer.test(model, datamodule=datamodule, ckpt_path=best or None)[0]
+        # verbose=False: the metrics are logged below, once, in the run's log too.
+        test_metrics = trainer.test(
+            model, datamodule=datamodule, ckpt_path=best or None, verbose=False
+        )[0]
         log.info("Best checkpoint: %s", best or "(checkpointing off)")
         for name, value in test_metrics.items():
             log.info("%-16s %.4f", name, value)
         record_test(cfg, trainer, model, datamodule, test_metrics, best, run)
-        return test_metrics
+        return {**test_metrics, **best_validation(trainer)}
     finally:
         finish_loggers(trainer.loggers)  # whatever happened: the W&B run is closed and written
 
 
 @hydra.main(version_base="1.3", config_path="../../configs", config_name="train")
-def main(cfg: DictConfig) -> None:
+def main(cfg: DictConfig) -> float | None:
     with exit_on_user_error():
-        train(cfg)
+        metrics = train(cfg)
+    # A hyper-parameter search (hparams_search=...) compares its trials on this value.
+    return metrics.get(cfg.optimized_metric) if cfg.optimized_metric else None
 
 
 if __name__ == "__main__":

@@ -1,0 +1,29 @@
+"""What a run prints: its own progress and results, not third-party notices nobody can act on.
+
+Kept quiet, because they say nothing a user can change: Lightning's deprecation warning about its
+own use of torch's pytree API, Lightning's advertisement for its logging service, W&B's banner
+and summary (the project prints where the offline run is and how to upload it). Warnings about
+the user's data, settings or code stay.
+"""
+
+import logging
+import os
+import warnings
+
+
+class DropMessages(logging.Filter):
+    """Drop log records whose message contains any of the given fragments."""
+
+    def __init__(self, *fragments: str) -> None:
+        super().__init__()
+        self.fragments = fragments
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(fragment in record.getMessage() for fragment in self.fragments)
+
+
+def quiet_third_party_notices() -> None:
+    """Silence the notices of Lightning and W&B that a user cannot act on (see the module doc)."""
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")
+    logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(DropMessages("litlogger"))
+    os.environ.setdefault("WANDB_SILENT", "true")
