@@ -1,4 +1,4 @@
-"""The same training as `make train`, written as a plain PyTorch loop: the yardstick of `make bench`.
+"""The training of `make train`, written as a plain PyTorch loop: the yardstick of `make bench`.
 
 Same prepared data and batches (the project's data source), same network, loss and optimizer (the
 project's model), validation and a checkpoint every epoch; no Lightning Trainer, callbacks,
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import torch
 from hydra.utils import instantiate
-
 from timing import Timings
+
 from {{ cookiecutter.package_name }}.config import compose_config
 
 

@@ -1,4 +1,4 @@
-"""Callbacks the cluster tests add to a training (`+callbacks.<name>._target_=cluster_helpers...`)."""
+"""Callbacks the cluster tests add to a run (`+callbacks.<name>._target_=cluster_helpers...`)."""
 
 import os
 import time

@@ -40,7 +40,8 @@ def test_callbacks_build(train_config) -> None:
 
     callbacks = instantiate_callbacks(train_config().callbacks)
     names = {type(callback).__name__ for callback in callbacks}
-    assert names == {"ModelCheckpoint", "EarlyStopping", "LearningRateMonitor", "TQDMProgressBar"}
+    # Tests write to no terminal: one line per epoch instead of a progress bar.
+    assert names == {"ModelCheckpoint", "EarlyStopping", "LearningRateMonitor", "EpochLines"}
 
 
 def test_debug_switches_early_stopping_off(train_config) -> None:

@@ -22,7 +22,7 @@ def compose_config(name: str = "train", overrides: list[str] | tuple[str, ...] =
 
 def mixed_precision() -> str:
     """The fastest mixed precision here: bfloat16 where the hardware has it (recent NVIDIA GPUs,
-    CPUs), else float16 with loss scaling (older GPUs). Configs ask for it as `${mixed_precision:}`."""
+    CPUs), else float16 with loss scaling (older GPUs). Configs use it as `${mixed_precision:}`."""
     import torch
 
     if torch.cuda.is_available() and not torch.cuda.is_bf16_supported():

@@ -12,9 +12,9 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from {{ cookiecutter.package_name }}.data.info import DataInfo
 from {{ cookiecutter.package_name }} import config  # noqa: F401 (its resolvers, for the configs)
 from {{ cookiecutter.package_name }}.console import quiet_third_party_notices
+from {{ cookiecutter.package_name }}.data.info import DataInfo
 from {{ cookiecutter.package_name }}.errors import UserError, exit_on_user_error
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,90 @@
+"""Choices a run can make beyond the defaults: TensorBoard and MLflow logging, mixed precision,
+a compiled network, what the console shows, and the speed benchmark."""
+
+import logging
+import subprocess
+import sys
+import warnings
+
+import pytest
+from lightning.pytorch.callbacks import TQDMProgressBar
+
+from {{ cookiecutter.package_name }}.callbacks import EpochLines, progress_bar
+from {{ cookiecutter.package_name }}.config import PROJECT_ROOT, mixed_precision
+from {{ cookiecutter.package_name }}.results import read_results
+from {{ cookiecutter.package_name }}.train import train
+
+SMOKE = ["debug=smoke", "trainer.max_epochs=2"]
+
+
+def test_tensorboard_logger_writes_event_files(train_config, tmp_path) -> None:
+    train(train_config(*SMOKE, "logger=tensorboard"))
+    assert list((tmp_path / "tensorboard").rglob("events.out.tfevents.*"))
+
+
+def test_mlflow_logger_records_the_run_in_a_local_database(train_config, tmp_path) -> None:
+    import mlflow
+
+    cfg = train_config(*SMOKE, "logger=mlflow", f"paths.log_dir={tmp_path}")
+    metrics = train(cfg)
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    runs = mlflow.search_runs(experiment_names=[cfg.logger.mlflow.experiment_name])
+    assert list(runs["metrics.test/acc"]) == [pytest.approx(metrics["test/acc"])]
+
+
+def test_mixed_precision_is_bfloat16_on_the_cpu_and_trains(train_config) -> None:
+    assert mixed_precision() == "bf16-mixed"  # CPUs have bfloat16 autocast
+    metrics = train(train_config(*SMOKE, "logger=csv", "trainer.precision=${mixed_precision:}"))
+    assert 0 <= metrics["test/acc"] <= 1
+
+
+@pytest.mark.slow  # compiling takes tens of seconds on a CPU
+def test_compiled_network_trains_and_its_checkpoint_reloads(train_config, tmp_path) -> None:
+    from {{ cookiecutter.package_name }}.models.checkpoint import load_model
+
+    train(train_config(*SMOKE, "logger=csv", "compile=true"))
+    model = load_model(tmp_path / "checkpoints" / "best.ckpt")  # the network's own names
+    assert model is not None
+
+
+def test_off_a_terminal_each_epoch_is_one_line(train_config, caplog, monkeypatch) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert isinstance(progress_bar(refresh_rate=10), TQDMProgressBar)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    assert isinstance(progress_bar(refresh_rate=10), EpochLines)
+
+    caplog.set_level(logging.INFO)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train(train_config(*SMOKE, "logger=csv"))
+    epoch_lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("epoch ")]
+    assert [line.split()[1] for line in epoch_lines] == ["1/2", "2/2"]
+    assert all("val/loss" in line for line in epoch_lines)
+    assert not [r for r in caplog.records if "litlogger" in r.getMessage()]  # no advertisement
+    assert not [w for w in caught if "LeafSpec" in str(w.message)]  # nor Lightning's own warning
+
+
+@pytest.mark.slow  # three trainings in a new process
+def test_optuna_search_records_every_trial_and_prints_the_best(data_dir, tmp_path) -> None:
+    command = [
+        sys.executable, "-m", "{{ cookiecutter.package_name }}.train", "-m",
+        "hparams_search=optuna", "hydra/launcher=basic", "hydra.sweeper.n_trials=3",
+        "hydra.sweeper.n_jobs=1", "debug=smoke", "logger=csv", f"paths.root_dir={tmp_path}",
+        f"paths.data_dir={data_dir}", f"paths.log_dir={tmp_path}/outputs",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(read_results(tmp_path / "results" / "results.csv")) == 3  # a row per trial
+    assert 'Train it again with:\n    make train ARGS="model.optimizer.lr=' in result.stdout
+
+
+@pytest.mark.slow  # two trainings in new processes
+def test_bench_compares_the_project_with_a_plain_loop(data_dir) -> None:
+    command = [sys.executable, str(PROJECT_ROOT / "benchmarks" / "bench_training.py"),
+               "--epochs", "3", f"paths.data_dir={data_dir}"]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = {line.split("  ")[0]: line for line in result.stdout.splitlines()}
+    for row in ("time to first step", "time per epoch", "whole run"):
+        assert lines[row].rstrip().endswith("x"), result.stdout  # project, plain, speed ratio
+    assert "`import lightning`" in lines["fixed cost"]
