@@ -20,7 +20,7 @@ METRICS = {"test/loss", "test/acc", "test/precision", "test/recall", "test/f1"}
 
 def test_smoke_training_writes_checkpoints_that_evaluate_reproduces(train_config, tmp_path) -> None:
     metrics = train(train_config("debug=smoke"))
-    assert set(metrics) == METRICS
+    assert set(metrics) == METRICS | {"val/loss_best"}  # the best validation loss too
     assert all(0 <= metrics[name] <= 1 for name in METRICS - {"test/loss"})
     best = tmp_path / "checkpoints" / "best.ckpt"
     assert best.is_file() and (tmp_path / "checkpoints" / "last.ckpt").is_file()
