@@ -2,6 +2,9 @@
 asks for, and missing data says which command makes it."""
 
 import json
+import os
+import stat
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -9,7 +12,7 @@ import pytest
 from {{ cookiecutter.package_name }}.config import compose_config
 from {{ cookiecutter.package_name }}.data.datamodule import MissingDataError, RawDataError
 from {{ cookiecutter.package_name }}.data.prepare import prepare
-from {{ cookiecutter.package_name }}.data.splits import stratified_split
+from {{ cookiecutter.package_name }}.data.splits import SPLITS, stratified_split, write_processed
 
 
 def load_split(data_dir, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -64,3 +67,20 @@ def test_missing_raw_data_says_what_to_run(tmp_path) -> None:
 def test_missing_prepared_data_says_what_to_run(data_source, tmp_path) -> None:
     with pytest.raises(MissingDataError, match="make data"):
         data_source(data_dir=tmp_path).info  # noqa: B018
+
+
+@pytest.fixture(params=[0o002, 0o022], ids=["umask-002", "umask-022"])
+def umask(request: pytest.FixtureRequest) -> Iterator[int]:
+    """Run the test under this umask (a shared group machine, a personal one), then restore it."""
+    previous = os.umask(request.param)
+    yield request.param
+    os.umask(previous)
+
+
+def test_prepared_data_follows_the_umask(umask: int, tmp_path) -> None:
+    """Others in the group read data/processed when the user's umask lets them."""
+    processed = tmp_path / "processed"
+    write_processed(processed, {s: (np.zeros((3, 2)), np.zeros(3)) for s in SPLITS}, {})
+    assert stat.S_IMODE(processed.stat().st_mode) == 0o777 & ~umask
+    for path in processed.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path.name

@@ -2,6 +2,8 @@
 table is reported, never overwritten."""
 
 import multiprocessing
+import os
+import stat
 import subprocess
 import sys
 
@@ -56,6 +58,18 @@ def test_parallel_writers_lose_no_row(tmp_path) -> None:
     table = read_results(table_file)
     expected = [f"worker {w} row {i}" for w in range(4) for i in range(10)]
     assert sorted(table["description"]) == sorted(expected)
+
+
+@pytest.mark.parametrize("umask", [0o002, 0o022])
+def test_table_follows_the_umask(umask: int, tmp_path) -> None:
+    """Others in the group read results/results.csv when the user's umask lets them."""
+    previous = os.umask(umask)
+    try:
+        append_row(make_row(0.5), tmp_path / "results" / "results.csv")
+    finally:
+        os.umask(previous)
+    for path in (tmp_path / "results", tmp_path / "results" / "results.csv"):
+        assert stat.S_IMODE(path.stat().st_mode) == (0o777 if path.is_dir() else 0o666) & ~umask
 
 
 def test_malformed_table_is_reported_and_left_untouched(tmp_path) -> None:

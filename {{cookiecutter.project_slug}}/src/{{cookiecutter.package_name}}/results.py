@@ -12,7 +12,7 @@ no row is ever lost or cut in half. A table that cannot be read is reported and 
 import argparse
 import os
 import sys
-import tempfile
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -64,8 +64,10 @@ def append_row(row: dict[str, object], path: Path = RESULTS_FILE) -> None:
         # Cells a row did not fill (a metric it lacks, a comment not yet written) are empty text.
         table = table.reindex(columns=_column_order(list(table.columns))).astype(object).fillna("")
         # Write a copy beside the table, then swap it in: a crash mid-write leaves the old table.
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w", newline="") as file:
+        # A uniquely named file opened with "x" follows the user's umask, as the table should
+        # (tempfile.mkstemp would make it readable by its owner only).
+        temporary = path.parent / f".{path.name}.{uuid.uuid4().hex}"
+        with open(temporary, "x", newline="") as file:
             table.to_csv(file, index=False)
         os.replace(temporary, path)
 

@@ -6,7 +6,7 @@ whatever its settings, is tested on exactly the same test examples.
 
 import json
 import shutil
-import tempfile
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -43,11 +43,14 @@ def write_processed(
     the folder whole.
 
     Everything is written to a temporary folder first, so an interrupted run never leaves a mix of
-    old and new files behind.
+    old and new files behind. That folder is made with a plain mkdir, which follows the user's
+    umask (tempfile.mkdtemp would make it readable by its owner only, and others in the group
+    could not read the data on a shared machine).
     """
     processed_dir = Path(processed_dir)
     processed_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".processed-", dir=processed_dir.parent))
+    staging = processed_dir.parent / f".processed-{uuid.uuid4().hex}"  # unique: no clash
+    staging.mkdir()
     for split, (inputs, labels) in arrays.items():
         np.savez(staging / f"{split}.npz", x=inputs, y=labels)
     (staging / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
