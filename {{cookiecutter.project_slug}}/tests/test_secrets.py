@@ -1,7 +1,7 @@
 """Keys stay out of git: secret files are ignored, and a commit that adds a key is refused.
 
 Real git and real pre-commit, in a fresh repository holding this project's .gitignore and
-.pre-commit-config.yaml; pre-commit's cache goes to a temporary folder, and nothing needs the network.
+.pre-commit-config.yaml; pre-commit's cache goes to a temporary folder; no network is needed.
 """
 
 import os
