@@ -10,6 +10,8 @@ no row is ever lost or cut in half. A table that cannot be read is reported and 
 """
 
 import argparse
+import io
+import json
 import os
 import sys
 import uuid
@@ -33,6 +35,10 @@ MAIN_METRICS = ["test/acc", "test/r2"]
 LOWER_IS_BETTER = {"loss", "mae", "rmse", "mse"}
 
 
+# What git writes into a file it could not merge; pandas would read these lines as rows.
+CONFLICT_MARKERS = ("<<<<<<< ", "=======", ">>>>>>> ")
+
+
 class ResultsTableError(UserError):
     """The results table cannot be read; the message says where and how to fix it."""
 
@@ -40,8 +46,20 @@ class ResultsTableError(UserError):
 def read_results(path: Path = RESULTS_FILE) -> pd.DataFrame:
     """Read the table with every value as text, exactly as written (commit hashes stay intact)."""
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ResultsTableError(
+            f"Cannot read {path} ({error}): make it a readable text file again (`git checkout "
+            f"{path}` restores the committed one); new rows are not added until then."
+        ) from error
+    if any(line.startswith(CONFLICT_MARKERS) for line in text.splitlines()):
+        raise ResultsTableError(
+            f"{path} holds an unresolved git merge conflict (lines starting with <<<<<<<, ======= "
+            f"and >>>>>>>): keep the rows of both sides, delete those lines, then `git add {path}`."
+        )
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise ResultsTableError(
             f"{path} is not a readable CSV table ({error}). Fix it by hand (`git diff {path}` "
             "shows what changed); new rows are not added until then."
@@ -113,7 +131,18 @@ def main() -> None:
         f"lowest first for {', '.join(sorted(LOWER_IS_BETTER))}, highest first for the others",
     )
     parser.add_argument("--file", type=Path, default=RESULTS_FILE)
+    parser.add_argument(
+        "--add",
+        type=Path,
+        metavar="ROW_JSON",
+        help="add a row that a run could not add itself (its run folder's results_row.json)",
+    )
     args = parser.parse_args()
+    if args.add:
+        with exit_on_user_error():
+            append_row(json.loads(args.add.read_text()), args.file)
+        print(f"Added the row of {args.add} to {args.file}.")
+        return
     if not args.file.exists():
         sys.exit(f"No results yet in {args.file}: `make train` or `make evaluate` adds rows.")
     with exit_on_user_error():

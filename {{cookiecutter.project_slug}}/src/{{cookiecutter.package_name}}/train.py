@@ -39,6 +39,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
     import lightning as L
 
     from {{ cookiecutter.package_name }} import provenance
+    from {{ cookiecutter.package_name }}.checks import check_run_settings
+    from {{ cookiecutter.package_name }}.models.checkpoint import check_readable
     from {{ cookiecutter.package_name }}.callbacks import EpochHistory, instantiate_callbacks
     from {{ cookiecutter.package_name }}.loggers import finish_loggers, instantiate_loggers
     from {{ cookiecutter.package_name }}.report import record_fit, record_test
@@ -46,6 +48,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
     # Lightning adds its own console handler; Hydra's already prints and saves these messages.
     logging.getLogger("lightning").handlers.clear()
     L.seed_everything(cfg.seed, workers=True)
+    check_run_settings(cfg)
+    resume_from = checkpoint_to_resume(cfg)
+    if resume_from:
+        check_readable(resume_from, resuming=True)
 
     datamodule = hydra.utils.instantiate(cfg.data)
     # The model gets its settings as plain values (saved in its checkpoints) and builds its
@@ -64,7 +70,6 @@ def train(cfg: DictConfig) -> dict[str, float]:
         for logger in trainer.loggers:  # loggers write on rank zero only
             logger.log_hyperparams({**OmegaConf.to_container(cfg, resolve=True), "run": run})
 
-        resume_from = checkpoint_to_resume(cfg)
         if resume_from:
             log.info("Resuming from %s", resume_from)
         trainer.fit(model, datamodule=datamodule, ckpt_path=resume_from)
@@ -86,7 +91,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
 @hydra.main(version_base="1.3", config_path="../../configs", config_name="train")
 def main(cfg: DictConfig) -> None:
-    with exit_on_user_error():
+    with exit_on_user_error(run_dir=cfg.paths.output_dir):
         train(cfg)
 
 
