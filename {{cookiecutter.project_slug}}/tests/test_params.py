@@ -29,7 +29,8 @@ def test_stage_on_stale_params_says_so_in_one_line(tmp_path, monkeypatch, caplog
     with caplog.at_level(logging.WARNING):
         assert read_params().seed == 7  # the stage runs on params.yaml, as DVC recorded it
     (message,) = [record.getMessage() for record in caplog.records]
-    assert message.startswith("params.yaml differs from configs/ (seed)") and "make repro" in message
+    assert message.startswith("params.yaml differs from configs/ (seed)")
+    assert "make repro" in message
 
 
 def test_experiment_params_are_not_stale(tmp_path, monkeypatch, caplog) -> None:

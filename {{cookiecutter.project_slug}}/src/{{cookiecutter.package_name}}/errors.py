@@ -47,6 +47,5 @@ def remove_if_nothing_written(run_dir: Path) -> None:
     """Remove a run folder that holds nothing but Hydra's config (.hydra/) and log (*.log)."""
     if not run_dir.is_dir():
         return
-    written = [path for path in run_dir.iterdir() if path.name != ".hydra" and path.suffix != ".log"]
-    if not written:
+    if all(path.name == ".hydra" or path.suffix == ".log" for path in run_dir.iterdir()):
         shutil.rmtree(run_dir)

@@ -39,10 +39,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
     import lightning as L
 
     from {{ cookiecutter.package_name }} import provenance
-    from {{ cookiecutter.package_name }}.checks import check_run_settings
-    from {{ cookiecutter.package_name }}.models.checkpoint import check_readable
     from {{ cookiecutter.package_name }}.callbacks import EpochHistory, instantiate_callbacks
+    from {{ cookiecutter.package_name }}.checks import check_run_settings
     from {{ cookiecutter.package_name }}.loggers import finish_loggers, instantiate_loggers
+    from {{ cookiecutter.package_name }}.models.checkpoint import check_readable
     from {{ cookiecutter.package_name }}.report import record_fit, record_test
 
     # Lightning adds its own console handler; Hydra's already prints and saves these messages.

@@ -35,7 +35,7 @@ def stratified_split(
     `labels` are class indices (into `class_names`, for classes) or bins of a number (without
     `class_names`); `source` (a folder, a file's column) names the data in error messages.
     """
-    if not (0 < val_fraction and 0 < test_fraction and val_fraction + test_fraction < 1):
+    if min(val_fraction, test_fraction) <= 0 or val_fraction + test_fraction >= 1:
         raise SplitError(
             f"data.preparation.val_fraction={val_fraction} and test_fraction={test_fraction} "
             "cannot split the data: each must be above 0 and together below 1, e.g. 0.15 and 0.15."

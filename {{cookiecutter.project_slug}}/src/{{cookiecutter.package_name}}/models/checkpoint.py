@@ -56,7 +56,9 @@ def check_readable(checkpoint: str | Path, resuming: bool = False) -> None:
     """
     path = Path(checkpoint)
     if not path.is_file():
-        raise CheckpointError(f"No checkpoint at {str(checkpoint)!r}: set ckpt_path to an existing one.")
+        raise CheckpointError(
+            f"No checkpoint at {str(checkpoint)!r}: set ckpt_path to an existing one."
+        )
     if zipfile.is_zipfile(path):
         return
     fix = (
