@@ -3,6 +3,8 @@
 A bad answer stops the bake with one sentence that names the field, the value and a valid example;
 cookiecutter then removes the half-made project directory. Answers arrive as JSON data, never pasted
 into source, so quotes, backslashes and accents in them cannot break this file.
+Two checks run earlier, in local_extensions.py: answers holding Jinja markup, and a project folder
+name that is not one folder (cookiecutter makes that folder before this hook runs).
 """
 
 import json
@@ -16,7 +18,18 @@ ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 IMPORTED_MODULES = {
     "hydra", "lightning", "matplotlib", "numpy", "omegaconf", "pandas", "PIL", "palmerpenguins",
     "pytest", "sklearn", "tests", "torch", "torchmetrics", "wandb", "dvc", "filelock",
+    "nbclient", "nbformat", "jupyter_client", "ipykernel", "pre_commit", "yaml", "jinja2",
 }  # fmt: skip
+# Installed with Python but missing from sys.stdlib_module_names: `test` is CPython's own test
+# suite, and `import test.train` would look inside it.
+UNLISTED_STDLIB = {"test", "idlelib", "ensurepip", "venv", "lib2to3", "turtledemo"}
+# File names may have 255 bytes (NAME_MAX); a project adds at most ~30 characters to a name
+# (`__editable___<name>_0_1_0_finder.py` in an editable install, `<slug>-dvc-storage`), and
+# paths get long on clusters: 100 keeps every name well inside the limit.
+MAX_NAME_LENGTH = 100
+# Written apart ("{" "{"), because Jinja renders this file before it runs.
+JINJA_MARKUP = ("{" "{", "{" "%", "{" "#")
+PLAIN_TEXT_EXAMPLE = {"project_name": "Cloud Classifier", "description": "A cloud classifier."}
 PACKAGE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 # PEP 508 distribution names, which are also safe directory names.
 SLUG = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
@@ -33,11 +46,19 @@ REMOTE_EXAMPLES = {
 
 def problem(answers: dict) -> str | None:
     """Return a sentence describing the first bad answer, or None when all answers are usable."""
+    for field, value in answers.items():
+        if isinstance(value, str) and any(mark in value for mark in JINJA_MARKUP):
+            example = PLAIN_TEXT_EXAMPLE.get(field, "cloud-classifier")
+            return (
+                f"{field} {value!r} contains Jinja markup ({', '.join(JINJA_MARKUP)}), which "
+                f"cookiecutter would evaluate: write it as plain text, e.g. '{example}'."
+            )
     slug = answers["project_slug"]
-    if not SLUG.match(slug):
+    if not SLUG.match(slug) or len(slug) > MAX_NAME_LENGTH:
         return (
-            f"project_slug {slug!r} is not usable as a directory and distribution name: use letters, "
-            "digits, '-', '_' or '.', starting and ending with a letter or digit, e.g. 'cloud-classifier'."
+            f"project_slug {slug!r} is not usable as a directory and distribution name: use up to "
+            f"{MAX_NAME_LENGTH} letters, digits, '-', '_' or '.', starting and ending with a "
+            "letter or digit, e.g. 'cloud-classifier'."
         )
     name = answers["package_name"]
     if not PACKAGE_NAME.match(name) or keyword.iskeyword(name):
@@ -45,10 +66,17 @@ def problem(answers: dict) -> str | None:
             f"package_name {name!r} is not a valid Python package name: use lowercase letters, "
             "digits and underscores, starting with a letter, e.g. 'cloud_classifier'."
         )
-    if name in IMPORTED_MODULES or name in sys.stdlib_module_names:
+    if len(name) > MAX_NAME_LENGTH:
         return (
-            f"package_name {name!r} would shadow the module {name!r} that the project imports: "
-            f"choose a more specific name, e.g. '{name}_study'."
+            f"package_name {name[:20]!r}... has {len(name)} characters, more than file names "
+            f"allow with room to spare: use at most {MAX_NAME_LENGTH}, e.g. 'cloud_classifier'."
+        )
+    standard = name in sys.stdlib_module_names or name in UNLISTED_STDLIB
+    if standard or name in IMPORTED_MODULES:
+        where = "of Python's standard library" if standard else "that the project imports"
+        return (
+            f"package_name {name!r} would shadow the module {name!r} {where}: choose a more "
+            f"specific name, e.g. '{name}_study'."
         )
     email = answers["author_email"]
     if not EMAIL.match(email):

@@ -5,6 +5,7 @@ W&B, DVC). Awkward but valid answers (quotes, backslashes, accents) are baked by
 (test_bake_matrix.py) and by the slow tier, which runs the baked project's own tests.
 """
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from cookiecutter.exceptions import FailedHookException
 
-from conftest import TEMPLATE, bake_into
+from conftest import QUESTIONS, TEMPLATE, bake_into
 
 BAD_ANSWERS = {
     # Python package and directory names.
@@ -36,6 +37,18 @@ BAD_ANSWERS = {
     ),
     "local-remote-with-url": ({"dvc_remote_url": "s3://bucket/x"}, "dvc_remote is 'local'"),
     "remote-url-with-comment": ({"dvc_remote_url": "../store # old"}, "cannot be written"),
+    # CPython's own `test` package, names longer than file names allow, and Jinja.
+    "package-shadows-stdlib-test": ({"package_name": "test"}, "would shadow the module 'test'"),
+    "package-name-too-long": ({"package_name": "a" * 300}, "has 300 characters"),
+    "package-name-101-characters": ({"package_name": "a" * 101}, "use at most 100"),
+    "slug-too-long": ({"project_slug": "a" * 300}, "use up to 100"),
+    "slug-parent-folder": ({"project_slug": "a/b"}, "project_slug 'a/b'"),
+    "slug-dot-dot": ({"project_slug": ".."}, "project_slug '..'"),
+    "jinja-raw-in-name": ({"project_name": "{% raw %}"}, "project_name '{% raw %}' contains Jinja"),
+    "jinja-in-wandb-project": ({"wandb_project": 'pro"j{{x}}'}, "wandb_project 'pro\"j{{x}}'"),
+    "jinja-expression": ({"description": "{{ 7*7 }}"}, "description '{{ 7*7 }}' contains Jinja"),
+    "jinja-comment": ({"author_name": "{# x #}"}, "author_name '{# x #}' contains Jinja"),
+    "jinja-later-answer": ({"project_name": "{{ cookiecutter.wandb_project }}"}, "contains Jinja"),
 }
 
 
@@ -43,16 +56,66 @@ BAD_ANSWERS = {
 def test_bad_answer_is_rejected_and_leaves_nothing(
     answers: dict, message: str, tmp_path: Path, capfd: pytest.CaptureFixture
 ) -> None:
-    with pytest.raises(FailedHookException):
+    with pytest.raises(FailedHookException) as refused:
         bake_into(tmp_path, **answers)
-    stderr = capfd.readouterr().err
-    assert message in stderr
-    assert "e.g. '" in stderr  # every message shows a valid example
-    # Nothing is left, except for a slug with "/": cookiecutter makes "clouds/v2" before the hook
-    # runs and removes only "v2", so an empty "clouds" folder stays (no file of ours is written).
-    assert [p for p in tmp_path.rglob("*") if not p.is_dir()] == []
-    if "/" not in answers.get("project_slug", ""):
-        assert list(tmp_path.iterdir()) == []
+    # The pre-generation hook prints its sentence; the checks that run before it (Jinja in an
+    # answer, the project folder's name: local_extensions.py) put it in the exception.
+    said = capfd.readouterr().err + str(refused.value)
+    assert message in said
+    assert "e.g. '" in said  # every message shows a valid example
+    assert list(tmp_path.iterdir()) == []  # nothing at all, not even an empty folder
+
+
+def test_command_line_refuses_jinja_in_one_line(tmp_path: Path) -> None:
+    """What a user sees for an answer holding Jinja: one line, status 1, no traceback."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--no-input", "--default-config", str(TEMPLATE),
+         'wandb_project=pro"j{{x}}', "-o", str(tmp_path)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 1
+    output = (result.stdout + result.stderr).strip()
+    assert output.startswith("ERROR: wandb_project 'pro\"j{{x}}' contains Jinja markup")
+    assert len(output.splitlines()) == 1 and "Traceback" not in output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_lab_config_may_refer_to_earlier_answers(bake) -> None:
+    """The one form of Jinja allowed in an answer: `{{ cookiecutter.<earlier question> }}`."""
+    project = bake(dvc_remote_url="../{{ cookiecutter.project_slug }}-store")
+    assert "../cloud-classifier-store" in (project / ".dvc" / "config").read_text()
+
+
+def test_longest_names_allowed_bake(bake) -> None:
+    """A 100-character slug and package name (the limit) bake, so the limit is not too tight."""
+    project = bake(project_slug="s" * 100, package_name="p" * 100)
+    assert (project / "src" / ("p" * 100) / "train.py").is_file()
+
+
+def imported_modules(project: Path) -> set[str]:
+    """The top-level modules that a baked project's Python files import."""
+    names = set()
+    for path in project.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def test_every_module_a_project_imports_is_refused_as_package_name(
+    tmp_path: Path, capfd: pytest.CaptureFixture
+) -> None:
+    """Read from the baked code of every example, so a new import is covered as soon as it is
+    written: a package of that name would hide the real module."""
+    examples = QUESTIONS["example"]
+    projects = [bake_into(tmp_path / example, example=example) for example in examples]
+    modules = set().union(*map(imported_modules, projects)) - {"cloud_classifier", "conftest"}
+    for module in sorted(name for name in modules if name.isidentifier() and name.islower()):
+        with pytest.raises(FailedHookException):
+            bake_into(tmp_path / "refused", package_name=module)
+        assert f"package_name {module!r} would shadow" in capfd.readouterr().err
 
 
 def test_command_line_shows_one_clear_sentence(tmp_path: Path) -> None:

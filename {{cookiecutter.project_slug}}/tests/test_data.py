@@ -2,6 +2,10 @@
 asks for, and missing data says which command makes it."""
 
 import json
+import os
+import shutil
+import stat
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -9,7 +13,12 @@ import pytest
 from {{ cookiecutter.package_name }}.config import compose_config
 from {{ cookiecutter.package_name }}.data.datamodule import MissingDataError, RawDataError
 from {{ cookiecutter.package_name }}.data.prepare import prepare
-from {{ cookiecutter.package_name }}.data.splits import stratified_split
+from {{ cookiecutter.package_name }}.data.splits import (
+    SPLITS,
+    SplitError,
+    stratified_split,
+    write_processed,
+)
 
 
 def load_split(data_dir, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -31,6 +40,23 @@ def test_split_is_repeatable_and_seeded() -> None:
     first, again = (stratified_split(labels, 0.2, 0.2, seed=1) for _ in range(2))
     assert all(np.array_equal(first[split], again[split]) for split in first)
     assert not np.array_equal(first["test"], stratified_split(labels, 0.2, 0.2, seed=2)["test"])
+
+
+def test_one_class_only_is_refused_by_name() -> None:
+    """scikit-learn and torchmetrics would fail later, naming class numbers or `num_classes`."""
+    with pytest.raises(SplitError, match=r"data/raw holds one class only \('cat'\)"):
+        stratified_split(np.zeros(40, dtype=int), 0.15, 0.15, 0, ["cat"], source="data/raw")
+
+
+def test_class_too_small_to_split_is_named() -> None:
+    labels = np.array([0] * 40 + [1])  # one dog among forty cats
+    with pytest.raises(SplitError, match=r"class 'dog' has 1\. Give each class 7 or more"):
+        stratified_split(labels, 0.15, 0.15, 0, ["cat", "dog"], source="data/raw")
+
+
+def test_impossible_fractions_are_named() -> None:
+    with pytest.raises(SplitError, match="val_fraction=0.6 and test_fraction=0.5"):
+        stratified_split(np.repeat(np.arange(2), 20), 0.6, 0.5, 0)
 
 
 def test_prepared_arrays_match_what_the_data_tells_the_model(data_dir, data_source) -> None:
@@ -61,6 +87,30 @@ def test_missing_raw_data_says_what_to_run(tmp_path) -> None:
     assert not (tmp_path / "processed").exists()
 
 
+def test_missing_split_file_says_to_prepare_again(data_dir, data_source, tmp_path) -> None:
+    shutil.copytree(data_dir / "processed", tmp_path / "processed")
+    (tmp_path / "processed" / "test.npz").unlink()
+    with pytest.raises(MissingDataError, match=r"processed/test.npz is missing .* `make data`"):
+        data_source(data_dir=tmp_path).setup()
+
+
 def test_missing_prepared_data_says_what_to_run(data_source, tmp_path) -> None:
     with pytest.raises(MissingDataError, match="make data"):
         data_source(data_dir=tmp_path).info  # noqa: B018
+
+
+@pytest.fixture(params=[0o002, 0o022], ids=["umask-002", "umask-022"])
+def umask(request: pytest.FixtureRequest) -> Iterator[int]:
+    """Run the test under this umask (a shared group machine, a personal one), then restore it."""
+    previous = os.umask(request.param)
+    yield request.param
+    os.umask(previous)
+
+
+def test_prepared_data_follows_the_umask(umask: int, tmp_path) -> None:
+    """Others in the group read data/processed when the user's umask lets them."""
+    processed = tmp_path / "processed"
+    write_processed(processed, {s: (np.zeros((3, 2)), np.zeros(3)) for s in SPLITS}, {})
+    assert stat.S_IMODE(processed.stat().st_mode) == 0o777 & ~umask
+    for path in processed.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path.name

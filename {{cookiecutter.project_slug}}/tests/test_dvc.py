@@ -23,8 +23,8 @@ pytestmark = pytest.mark.slow  # minutes: each stage is a new Python process tha
 PROJECT = Path(__file__).resolve().parents[1]
 # What a fresh clone holds: the project's files, without its data, runs and caches.
 LOCAL_FILES = {
-    ".git", "data", "outputs", "multirun", "reports", "results", "wandb", ".venv", "params.yaml",
-    "dvc.lock", "metrics.json",
+    ".git", "data", "outputs", "multirun", "reports", "results", "wandb", ".venv", "dvc.lock",
+    "metrics.json",
 }  # fmt: skip
 
 
@@ -128,6 +128,17 @@ def test_changed_setting_reruns_train_and_evaluate_only(project: Path) -> None:
     (experiment,) = baseline["experiments"]
     params = experiment["revs"][0]["data"]["params"]["params.yaml"]["data"]
     assert params["model"]["optimizer"]["lr"] == 0.01
+
+
+def test_plain_dvc_repro_runs_on_a_fresh_clone(tmp_path: Path) -> None:
+    """What a DVC user types first: `dvc repro`, with the params.yaml the project ships."""
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project, ignore=not_copied)
+    git(project, "init", "--quiet")
+    write_example(project / "data" / "raw")
+    output = dvc(project, "repro", "prepare")  # the first stage: seconds, no training
+    assert "Running stage 'prepare'" in output and "missing from 'params.yaml'" not in output
+    assert (project / "data" / "processed" / "metadata.json").is_file()
 
 
 def test_pipeline_without_data_says_what_to_run(tmp_path: Path) -> None:

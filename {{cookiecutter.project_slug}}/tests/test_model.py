@@ -65,6 +65,15 @@ def test_checkpoint_naming_foreign_code_is_refused_before_it_runs(model, tmp_pat
     assert victim.read_text() == "a week of lab notes"
 
 
+def test_checkpoint_of_a_model_this_project_lacks_says_where_to_use_it(model, tmp_path) -> None:
+    """E.g. the tabular example's checkpoint in an images project: its network is not here."""
+    removed = "{{ cookiecutter.package_name }}.models.removed.Network"
+    network = {**model.hparams.network, "_target_": removed}
+    save_checkpoint(model, tmp_path / "other.ckpt", network=network)
+    with pytest.raises(CheckpointError, match="which this project does not have"):
+        load_model(tmp_path / "other.ckpt")
+
+
 def test_damaged_checkpoint_says_so(model, tmp_path) -> None:
     save_checkpoint(model, tmp_path / "last.ckpt")
     truncated = tmp_path / "last.ckpt"

@@ -6,15 +6,19 @@ example data and shrinks training to a smoke run, so the whole series runs in CI
 A notebook that raises fails its test, with the error of the cell that failed.
 """
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 from {{ cookiecutter.package_name }}.config import PROJECT_ROOT
@@ -73,10 +77,42 @@ def run_notebook(path: Path, root_dir: Path) -> nbformat.NotebookNode:
     notebook.cells.insert(
         parameters_index(notebook) + 1, nbformat.v4.new_code_cell("\n".join(parameters))
     )
-    # Jupyter starts a notebook's kernel in the notebook's folder: so do the tests.
-    in_notebook_dir = {"metadata": {"path": str(NOTEBOOK_DIR)}}
-    client = NotebookClient(notebook, timeout=300, kernel_name="python3", resources=in_notebook_dir)
-    return client.execute()
+    return execute(notebook, cwd=NOTEBOOK_DIR)
+
+
+def execute(notebook: nbformat.NotebookNode, cwd: Path) -> nbformat.NotebookNode:
+    """Run a notebook in a kernel of this very interpreter (sys.executable), started in `cwd`.
+
+    Not the kernel registered as `python3`: that is whichever environment registered it last,
+    possibly one deleted since, and the tests would then fail on a project that is fine. The
+    kernelspec lives in a temporary folder of its own, so no user setting can replace it.
+    """
+    with tempfile.TemporaryDirectory() as kernels:
+        spec = Path(kernels) / "this-project"
+        spec.mkdir()
+        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        kernel = {"argv": argv, "display_name": "this project", "language": "python"}
+        (spec / "kernel.json").write_text(json.dumps(kernel))
+        specs = KernelSpecManager(kernel_dirs=[kernels])
+        manager = KernelManager(kernel_name="this-project", kernel_spec_manager=specs)
+        # Jupyter starts a notebook's kernel in the notebook's folder: so do the tests.
+        in_folder = {"metadata": {"path": str(cwd)}}
+        return NotebookClient(notebook, km=manager, timeout=300, resources=in_folder).execute()
+
+
+def test_kernel_is_this_interpreter_whatever_kernels_are_registered(tmp_path, monkeypatch) -> None:
+    """A `python3` kernelspec left by a deleted environment (common) must not matter."""
+    stale = tmp_path / "jupyter" / "kernels" / "python3"
+    stale.mkdir(parents=True)
+    argv = ["/deleted/env/bin/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (stale / "kernel.json").write_text(json.dumps({"argv": argv, "language": "python"}))
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "jupyter"))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    cell = nbformat.v4.new_code_cell("import sys; print(sys.executable)")
+    with pytest.raises(FileNotFoundError):  # the trap: asking Jupyter for `python3`
+        NotebookClient(nbformat.v4.new_notebook(cells=[cell]), kernel_name="python3").execute()
+    notebook = execute(nbformat.v4.new_notebook(cells=[cell]), cwd=tmp_path)
+    assert notebook.cells[0].outputs[0]["text"].strip() == sys.executable
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)

@@ -2,6 +2,8 @@
 table is reported, never overwritten."""
 
 import multiprocessing
+import os
+import stat
 import subprocess
 import sys
 
@@ -58,6 +60,18 @@ def test_parallel_writers_lose_no_row(tmp_path) -> None:
     assert sorted(table["description"]) == sorted(expected)
 
 
+@pytest.mark.parametrize("umask", [0o002, 0o022])
+def test_table_follows_the_umask(umask: int, tmp_path) -> None:
+    """Others in the group read results/results.csv when the user's umask lets them."""
+    previous = os.umask(umask)
+    try:
+        append_row(make_row(0.5), tmp_path / "results" / "results.csv")
+    finally:
+        os.umask(previous)
+    for path in (tmp_path / "results", tmp_path / "results" / "results.csv"):
+        assert stat.S_IMODE(path.stat().st_mode) == (0o777 if path.is_dir() else 0o666) & ~umask
+
+
 def test_malformed_table_is_reported_and_left_untouched(tmp_path) -> None:
     table_file = tmp_path / "results.csv"
     append_row(make_row(0.5), table_file)
@@ -67,6 +81,42 @@ def test_malformed_table_is_reported_and_left_untouched(tmp_path) -> None:
     with pytest.raises(ResultsTableError, match="not a readable CSV"):
         append_row(make_row(0.6), table_file)
     assert table_file.read_text() == broken
+
+
+def test_merge_conflict_is_reported_not_read_as_rows(tmp_path) -> None:
+    table_file = tmp_path / "results.csv"
+    append_row(make_row(0.5), table_file)
+    header, row = table_file.read_text().splitlines()
+    conflicted = f"{header}\n<<<<<<< HEAD\n{row}\n=======\n{row}\n>>>>>>> other-branch\n"
+    table_file.write_text(conflicted)
+    with pytest.raises(ResultsTableError, match="unresolved git merge conflict"):
+        read_results(table_file)
+    assert table_file.read_text() == conflicted
+
+
+def test_unreadable_table_is_reported(tmp_path) -> None:
+    (tmp_path / "results.csv").mkdir()  # anything that cannot be read as a file
+    with pytest.raises(ResultsTableError, match="Cannot read .*results.csv"):
+        read_results(tmp_path / "results.csv")
+
+
+def test_run_whose_row_cannot_be_added_keeps_it_and_says_how_to_add_it(
+    train_config, tmp_path
+) -> None:
+    table_file = tmp_path / "results" / "results.csv"
+    append_row(make_row(0.5), table_file)
+    table_file.write_text(table_file.read_text() + "<<<<<<< HEAD\n")  # a conflict, half resolved
+    with pytest.raises(ResultsTableError, match=r"kept in .*results_row.json.* --add") as error:
+        train(train_config("debug=smoke"))
+    row_file = tmp_path / "results_row.json"  # in the run's folder
+    assert str(row_file) in str(error.value) and (tmp_path / "checkpoints" / "best.ckpt").is_file()
+
+    table_file.write_text(table_file.read_text().replace("<<<<<<< HEAD\n", ""))  # fixed
+    module = "{{ cookiecutter.package_name }}.results"
+    command = [sys.executable, "-m", module, "--file", str(table_file), "--add", str(row_file)]
+    subprocess.run(command, check=True, capture_output=True)
+    rows = read_results(table_file)
+    assert len(rows) == 2 and rows["test/acc"].iloc[1] != ""
 
 
 def test_table_without_its_header_is_reported(tmp_path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 
 from {{ cookiecutter.package_name }}.config import compose_config
 from {{ cookiecutter.package_name }}.evaluate import EvaluationError, check_model_fits_data, evaluate
@@ -61,6 +62,38 @@ def trained_epochs(metrics_csv: Path) -> set[int]:
     """The epochs a run trained, read from the CSV logger's file."""
     rows = pd.read_csv(metrics_csv)
     return set(rows.loc[rows["train/loss_epoch"].notna(), "epoch"].astype(int))
+
+
+def test_damaged_last_checkpoint_says_how_to_resume(train_config, tmp_path) -> None:
+    """A crash or a full disk cut last.ckpt short: torch alone says `OSError: [Errno 22]`."""
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "last.ckpt").write_bytes(b"PK\x03\x04" + bytes(100))
+    with pytest.raises(CheckpointError, match=r"last.ckpt is damaged .* delete it to start"):
+        train(train_config("debug=smoke"))
+
+
+@pytest.mark.parametrize(
+    "override, sentence",
+    [
+        ("trainer=gpu", "ERROR: trainer.accelerator is 'gpu' (trainer=gpu or trainer=ddp), but"),
+        ("data.batch_size=0", "ERROR: data.batch_size is 0: set it to a whole number"),
+    ],
+)
+def test_impossible_setting_is_one_sentence_and_leaves_no_run_folder(
+    data_dir, tmp_path, override: str, sentence: str
+) -> None:
+    """From the command line, as a user types it: Hydra makes the run folder before the run."""
+    if override == "trainer=gpu" and torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    command = [
+        sys.executable, "-m", "{{ cookiecutter.package_name }}.train", override, "logger=csv",
+        f"paths.root_dir={tmp_path}", f"paths.data_dir={data_dir}", f"paths.log_dir={tmp_path}",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith(sentence), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert list((tmp_path / "train").iterdir()) == []  # the run folder Hydra made is gone
 
 
 def test_wandb_logs_offline_without_an_account(train_config, tmp_path, monkeypatch) -> None:

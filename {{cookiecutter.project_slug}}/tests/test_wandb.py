@@ -1,6 +1,9 @@
 """What a training leaves in W&B, read back from the offline run file that `wandb sync` uploads."""
 
 import json
+import logging
+import os
+import socket
 import time
 from pathlib import Path
 
@@ -67,3 +70,29 @@ def test_offline_run_holds_config_provenance_metrics_and_figures(train_config, t
     assert {"test/acc", "train/loss_epoch", "val/loss"} <= set(summary), sorted(summary)
     figures = {key.rsplit("/", 1)[0] for key in summary if key.endswith("/_type")}  # image entries
     assert {"figures/learning_curves", "figures/confusion_matrix"} <= figures, sorted(summary)
+
+
+def closed_port() -> int:
+    """A local TCP port where nothing listens: a W&B server that cannot be reached."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_key_without_network_falls_back_to_offline_fast(
+    train_config, tmp_path, monkeypatch, caplog
+) -> None:
+    """A compute node: a W&B key, no network. wandb alone waits ~108 s, then fails the run."""
+    monkeypatch.delenv("WANDB_MODE")
+    monkeypatch.setenv("WANDB_API_KEY", "0123456789abcdef" * 2 + "01234567")  # 40 hex digits
+    monkeypatch.setenv("WANDB_BASE_URL", f"http://127.0.0.1:{closed_port()}")
+    started = time.monotonic()
+    with caplog.at_level(logging.INFO):
+        train(train_config("debug=smoke", "logger=wandb"))
+    assert time.monotonic() - started < 60  # the smoke run included; the check itself: < 3 s
+    assert os.environ["WANDB_MODE"] == "offline"
+    (line,) = [record.getMessage() for record in caplog.records if "W&B" in record.getMessage()]
+    assert "cannot be reached" in line
+    assert "logging offline" in line and "wandb sync" in line
+    (run_file,) = (tmp_path / "wandb").glob("offline-run-*/run-*.wandb")
+    assert finished_run_records(run_file)  # a whole offline run, ready for `wandb sync`

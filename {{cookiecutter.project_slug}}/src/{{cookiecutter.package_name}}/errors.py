@@ -5,9 +5,11 @@ or setting and says what to do. Each entry point catches it in one place, `exit_
 prints that sentence and exits non-zero; anything else is a bug and keeps its traceback.
 """
 
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 
 class UserError(Exception):
@@ -23,12 +25,27 @@ def user_error_in(error: BaseException) -> UserError | None:
 
 
 @contextmanager
-def exit_on_user_error() -> Iterator[None]:
-    """Turn a UserError into `ERROR: <its sentence>` on stderr and exit status 1."""
+def exit_on_user_error(run_dir: str | Path | None = None) -> Iterator[None]:
+    """Turn a UserError into `ERROR: <its sentence>` on stderr and exit status 1.
+
+    `run_dir`: the run's folder, which Hydra made before the run began. A run stopped by a
+    mistake before it wrote anything leaves only Hydra's config and log there: the folder is
+    removed, so that outputs/ lists runs, not attempts (the sentence on the screen says it all).
+    """
     try:
         yield
     except Exception as error:
         mistake = user_error_in(error)
         if mistake is None:
             raise  # a bug, not a mistake of the user's: keep the whole traceback
+        if run_dir is not None:
+            remove_if_nothing_written(Path(run_dir))
         sys.exit(f"ERROR: {mistake}")
+
+
+def remove_if_nothing_written(run_dir: Path) -> None:
+    """Remove a run folder that holds nothing but Hydra's config (.hydra/) and log (*.log)."""
+    if not run_dir.is_dir():
+        return
+    if all(path.name == ".hydra" or path.suffix == ".log" for path in run_dir.iterdir()):
+        shutil.rmtree(run_dir)

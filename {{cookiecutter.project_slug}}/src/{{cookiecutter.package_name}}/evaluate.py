@@ -24,19 +24,30 @@ class EvaluationError(UserError):
     """The checkpoint does not fit the prepared data; the message says what to do."""
 
 
-def check_model_fits_data(trained_on: DataInfo, prepared: DataInfo) -> None:
-    """Stop when the checkpoint predicts something else than the prepared data holds."""
+def check_model_fits_data(
+    trained_on: DataInfo, prepared: DataInfo, where: str = "the prepared data"
+) -> None:
+    """Stop when the checkpoint predicts something else than the prepared data holds, or takes
+    other inputs (a table prepared from other columns, images of another size)."""
     if trained_on.describe() != prepared.describe():
         raise EvaluationError(
-            f"The checkpoint predicts {trained_on.describe()}, but the prepared data holds "
+            f"The checkpoint predicts {trained_on.describe()}, but {where} holds "
             f"{prepared.describe()}: prepare the data it was trained for (`make data "
             f'ARGS="{trained_on.preparation_overrides()}"`), or evaluate another checkpoint.'
         )
+    if trained_on.input_names and trained_on.input_names != prepared.input_names:
+        missing = [name for name in trained_on.input_names if name not in prepared.input_names]
+        new = [name for name in prepared.input_names if name not in trained_on.input_names]
+        raise EvaluationError(
+            f"The checkpoint was trained on other input columns than {where} holds (missing "
+            f"there: {missing or 'none'}; new there: {new or 'none'}): prepare the raw data it "
+            "was trained on with `make data`, or evaluate another checkpoint."
+        )
     if trained_on.input_shape != prepared.input_shape:
         raise EvaluationError(
-            f"The checkpoint takes inputs of shape {trained_on.input_shape}, but the prepared data "
-            f"has {prepared.input_shape}: prepare the data as for its training, or evaluate "
-            "another checkpoint."
+            f"The checkpoint takes inputs of shape {trained_on.input_shape}, but {where} has "
+            f"{prepared.input_shape}: prepare the data as for its training (`make data "
+            f'ARGS="{trained_on.preparation_overrides()}"`), or evaluate another checkpoint.'
         )
 
 
@@ -45,6 +56,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     import lightning as L
 
     from {{ cookiecutter.package_name }} import provenance
+    from {{ cookiecutter.package_name }}.checks import check_run_settings
     from {{ cookiecutter.package_name }}.loggers import finish_loggers, instantiate_loggers
     from {{ cookiecutter.package_name }}.models.checkpoint import load_model
     from {{ cookiecutter.package_name }}.report import record_test
@@ -53,11 +65,12 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     logging.getLogger("lightning").handlers.clear()
     quiet_third_party_notices()
     L.seed_everything(0, workers=True)
+    check_run_settings(cfg)
 
     model = load_model(cfg.ckpt_path)
     # The test data must be prepared as the model's training data was: the checkpoint says how.
     datamodule = hydra.utils.instantiate(cfg.data, preparation=model.info.preparation)
-    check_model_fits_data(model.info, datamodule.info)
+    check_model_fits_data(model.info, datamodule.info, where=str(datamodule.processed_dir))
     if cfg.description is None:
         cfg.description = training_description(Path(cfg.ckpt_path))
     trainer = hydra.utils.instantiate(cfg.trainer, logger=instantiate_loggers(cfg.logger) or False)
@@ -83,7 +96,7 @@ def training_description(checkpoint: Path) -> str:
 
 @hydra.main(version_base="1.3", config_path="../../configs", config_name="evaluate")
 def main(cfg: DictConfig) -> None:
-    with exit_on_user_error():
+    with exit_on_user_error(run_dir=cfg.paths.output_dir):
         evaluate(cfg)
 
 

@@ -8,10 +8,14 @@ settings are written:
                                    then reruns the stages whose settings or files changed
     make repro                     `python -m <package>.pipeline params` (the same composition,
                                    without overrides), then `dvc repro`
+    dvc repro                      the shipped params.yaml as it is; a stage says in one line
+                                   when it no longer matches configs/ (then `make repro`)
 Each stage calls the same function as its `make` target, so both ways give the same results.
 """
 
 import json
+import logging
+import os
 import sys
 from pathlib import Path
 
@@ -19,18 +23,57 @@ from omegaconf import DictConfig, OmegaConf
 
 from {{ cookiecutter.package_name }}.errors import UserError, exit_on_user_error
 
+log = logging.getLogger(__name__)
+
 PARAMS_FILE = Path("params.yaml")
+DVC_EXPERIMENT = "DVC_EXP_BASELINE_REV"  # set by `dvc exp run` for the stages it runs
 METRICS_FILE = Path("metrics.json")  # the evaluate stage's test metrics, for `dvc exp show`
 
 
-def write_params(overrides: list[str] | tuple[str, ...] = ()) -> DictConfig:
-    """Compose configs/pipeline.yaml and write it, resolved, to params.yaml, as DVC does."""
+def compose_params(overrides: list[str] | tuple[str, ...] = ()) -> DictConfig:
+    """configs/pipeline.yaml composed and resolved: what params.yaml should hold."""
     from {{ cookiecutter.package_name }}.config import compose_config
 
     cfg = compose_config("pipeline", overrides)
     OmegaConf.resolve(cfg)
+    return cfg
+
+
+def write_params(overrides: list[str] | tuple[str, ...] = ()) -> DictConfig:
+    """Compose configs/pipeline.yaml and write it, resolved, to params.yaml, as DVC does."""
+    cfg = compose_params(overrides)
     PARAMS_FILE.write_text(OmegaConf.to_yaml(cfg))
     return cfg
+
+
+def differences(saved: object, composed: object, prefix: str = "") -> list[str]:
+    """The dotted names of the settings whose values differ between two nested configs."""
+    if isinstance(saved, dict) and isinstance(composed, dict):
+        return [
+            name
+            for key in sorted(saved.keys() | composed.keys(), key=str)
+            for name in differences(saved.get(key), composed.get(key), f"{prefix}{key}.")
+        ]
+    return [] if saved == composed else [prefix.rstrip(".")]
+
+
+def warn_if_stale(params: DictConfig) -> None:
+    """Say in one line when params.yaml no longer matches configs/ (a config edited since).
+
+    The project ships params.yaml, so that a plain `dvc repro` works on a fresh clone; `make
+    repro` rewrites it first. `dvc exp run` composes it itself, with its -S overrides: no warning.
+    """
+    if DVC_EXPERIMENT in os.environ:
+        return
+    saved = OmegaConf.to_container(params)
+    changed = differences(saved, OmegaConf.to_container(compose_params()))
+    if changed:
+        names = ", ".join(changed[:4]) + (", ..." if len(changed) > 4 else "")
+        log.warning(
+            "%s differs from configs/ (%s): this stage runs on %s as it is; `make repro` rewrites "
+            "it from configs/, then runs the pipeline.",
+            *(PARAMS_FILE, names, PARAMS_FILE),
+        )
 
 
 def check_raw_data(cfg: DictConfig) -> None:
@@ -49,7 +92,9 @@ def read_params() -> DictConfig:
         raise UserError(
             f"No {PARAMS_FILE}: run `make repro` or `dvc exp run`, which write it from configs/."
         )
-    return OmegaConf.load(PARAMS_FILE)
+    params = OmegaConf.load(PARAMS_FILE)
+    warn_if_stale(params)
+    return params
 
 
 def run_stage(stage: str) -> None:

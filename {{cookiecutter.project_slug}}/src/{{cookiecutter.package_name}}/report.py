@@ -8,6 +8,7 @@ Under DDP only the first process (rank zero) writes, so each run is recorded onc
 """
 
 import hashlib
+import json
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -20,9 +21,11 @@ from {{ cookiecutter.package_name }} import plots
 from {{ cookiecutter.package_name }}.callbacks import EpochHistory
 from {{ cookiecutter.package_name }}.data.datamodule import PreparedData
 from {{ cookiecutter.package_name }}.models.supervised import SupervisedModule
-from {{ cookiecutter.package_name }}.results import RESULTS_FILE, append_row
+from {{ cookiecutter.package_name }}.results import RESULTS_FILE, ResultsTableError, append_row
 
 log = logging.getLogger(__name__)
+
+ROW_FILE = "results_row.json"  # each tested run's row of the results table, in its run folder
 
 
 def figures_dir(cfg: DictConfig) -> Path:
@@ -80,21 +83,30 @@ def record_test(
     paths = {name: plots.save(figure, folder / f"{name}.png") for name, figure in figures.items()}
     log_figures(trainer, paths)
 
+    row = {
+        "timestamp": datetime.now().isoformat(sep=" ", timespec="seconds"),
+        "model": model.hparams.network["_target_"].rsplit(".", 1)[-1],
+        "description": cfg.get("description") or "",
+        **metrics,
+        "test_set": f"{datamodule.info.name}/test ({len(targets)} examples)",
+        "test_set_md5": file_md5(datamodule.processed_dir / "test.npz"),
+        **run,
+        "wandb_run": wandb_run(trainer),
+        "checkpoint": checkpoint,
+    }
+    # The row is kept in the run's folder first: if the table cannot take it (a merge conflict,
+    # a broken hand edit), the run's results are not lost, and can be added later.
+    row_file = Path(cfg.paths.output_dir) / ROW_FILE
+    row_file.parent.mkdir(parents=True, exist_ok=True)
+    row_file.write_text(json.dumps(row, indent=2, default=str) + "\n")
     results_file = Path(cfg.paths.root_dir) / RESULTS_FILE
-    append_row(
-        {
-            "timestamp": datetime.now().isoformat(sep=" ", timespec="seconds"),
-            "model": model.hparams.network["_target_"].rsplit(".", 1)[-1],
-            "description": cfg.get("description") or "",
-            **metrics,
-            "test_set": f"{datamodule.info.name}/test ({len(targets)} examples)",
-            "test_set_md5": file_md5(datamodule.processed_dir / "test.npz"),
-            **run,
-            "wandb_run": wandb_run(trainer),
-            "checkpoint": checkpoint,
-        },
-        results_file,
-    )
+    try:
+        append_row(row, results_file)
+    except ResultsTableError as error:
+        raise ResultsTableError(
+            f"{error} This run's row is kept in {row_file}: once the table is fixed, add it with "
+            f"`python -m {__package__}.results --add {row_file}`."
+        ) from error
     log.info("Added a row to %s; figures in %s", results_file, folder)
 
 

@@ -10,9 +10,11 @@ no row is ever lost or cut in half. A table that cannot be read is reported and 
 """
 
 import argparse
+import io
+import json
 import os
 import sys
-import tempfile
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -33,6 +35,10 @@ MAIN_METRICS = ["test/acc", "test/r2"]
 LOWER_IS_BETTER = {"loss", "mae", "rmse", "mse"}
 
 
+# What git writes into a file it could not merge; pandas would read these lines as rows.
+CONFLICT_MARKERS = ("<<<<<<< ", "=======", ">>>>>>> ")
+
+
 class ResultsTableError(UserError):
     """The results table cannot be read; the message says where and how to fix it."""
 
@@ -40,8 +46,20 @@ class ResultsTableError(UserError):
 def read_results(path: Path = RESULTS_FILE) -> pd.DataFrame:
     """Read the table with every value as text, exactly as written (commit hashes stay intact)."""
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ResultsTableError(
+            f"Cannot read {path} ({error}): make it a readable text file again (`git checkout "
+            f"{path}` restores the committed one); new rows are not added until then."
+        ) from error
+    if any(line.startswith(CONFLICT_MARKERS) for line in text.splitlines()):
+        raise ResultsTableError(
+            f"{path} holds an unresolved git merge conflict (lines starting with <<<<<<<, ======= "
+            f"and >>>>>>>): keep the rows of both sides, delete those lines, then `git add {path}`."
+        )
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise ResultsTableError(
             f"{path} is not a readable CSV table ({error}). Fix it by hand (`git diff {path}` "
             "shows what changed); new rows are not added until then."
@@ -64,8 +82,10 @@ def append_row(row: dict[str, object], path: Path = RESULTS_FILE) -> None:
         # Cells a row did not fill (a metric it lacks, a comment not yet written) are empty text.
         table = table.reindex(columns=_column_order(list(table.columns))).astype(object).fillna("")
         # Write a copy beside the table, then swap it in: a crash mid-write leaves the old table.
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w", newline="") as file:
+        # A uniquely named file opened with "x" follows the user's umask, as the table should
+        # (tempfile.mkstemp would make it readable by its owner only).
+        temporary = path.parent / f".{path.name}.{uuid.uuid4().hex}"
+        with open(temporary, "x", newline="") as file:
             table.to_csv(file, index=False)
         os.replace(temporary, path)
 
@@ -111,7 +131,18 @@ def main() -> None:
         f"lowest first for {', '.join(sorted(LOWER_IS_BETTER))}, highest first for the others",
     )
     parser.add_argument("--file", type=Path, default=RESULTS_FILE)
+    parser.add_argument(
+        "--add",
+        type=Path,
+        metavar="ROW_JSON",
+        help="add a row that a run could not add itself (its run folder's results_row.json)",
+    )
     args = parser.parse_args()
+    if args.add:
+        with exit_on_user_error():
+            append_row(json.loads(args.add.read_text()), args.file)
+        print(f"Added the row of {args.add} to {args.file}.")
+        return
     if not args.file.exists():
         sys.exit(f"No results yet in {args.file}: `make train` or `make evaluate` adds rows.")
     with exit_on_user_error():

@@ -53,13 +53,19 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     from {{ cookiecutter.package_name }} import provenance
     from {{ cookiecutter.package_name }}.callbacks import EpochHistory, instantiate_callbacks
+    from {{ cookiecutter.package_name }}.checks import check_run_settings
     from {{ cookiecutter.package_name }}.loggers import finish_loggers, instantiate_loggers
+    from {{ cookiecutter.package_name }}.models.checkpoint import check_readable
     from {{ cookiecutter.package_name }}.report import record_fit, record_test
 
     # Lightning adds its own console handler; Hydra's already prints and saves these messages.
     logging.getLogger("lightning").handlers.clear()
     quiet_third_party_notices()
     L.seed_everything(cfg.seed, workers=True)
+    check_run_settings(cfg)
+    resume_from = checkpoint_to_resume(cfg)
+    if resume_from:
+        check_readable(resume_from, resuming=True)
 
     datamodule = hydra.utils.instantiate(cfg.data)
     # The model gets its settings as plain values (saved in its checkpoints) and builds its
@@ -80,7 +86,6 @@ def train(cfg: DictConfig) -> dict[str, float]:
         for logger in trainer.loggers:  # loggers write on rank zero only
             logger.log_hyperparams({**OmegaConf.to_container(cfg, resolve=True), "run": run})
 
-        resume_from = checkpoint_to_resume(cfg)
         if resume_from:
             log.info("Resuming from %s", resume_from)
         trainer.fit(model, datamodule=datamodule, ckpt_path=resume_from)
@@ -105,7 +110,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
 @hydra.main(version_base="1.3", config_path="../../configs", config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    with exit_on_user_error():
+    with exit_on_user_error(run_dir=cfg.paths.output_dir):
         metrics = train(cfg)
     # A hyper-parameter search (hparams_search=...) compares its trials on this value.
     return metrics.get(cfg.optimized_metric) if cfg.optimized_metric else None

@@ -102,7 +102,13 @@ class PreparedData(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         self.metadata  # noqa: B018 (checks the prepared data before anything is loaded)
         for split in SPLITS:
-            with np.load(self.processed_dir / f"{split}.npz") as arrays:
+            path = self.processed_dir / f"{split}.npz"
+            if not path.is_file():
+                raise MissingDataError(
+                    f"{path} is missing from the prepared data: run `make data` again (it "
+                    "rewrites the whole folder)."
+                )
+            with np.load(path) as arrays:
                 inputs, targets = torch.from_numpy(arrays["x"]), torch.from_numpy(arrays["y"])
             self.datasets[split] = TensorDataset(inputs, targets)
 

@@ -24,6 +24,9 @@ class DataInfo:
     target_mean: float = 0.0  # regression: the training rows' mean and standard deviation,
     target_std: float = 1.0  # which the model uses to predict on a standardised scale
     preparation: dict = field(default_factory=dict)  # the settings `make data` was run with
+    # The inputs' names where they have some (a table's columns after encoding); a checkpoint is
+    # refused on data whose inputs have other names, even when their number is the same.
+    input_names: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -23,7 +23,7 @@ def prepare(cfg: DictConfig) -> DataInfo:
 
 @hydra.main(version_base="1.3", config_path="../../../configs", config_name="prepare")
 def main(cfg: DictConfig) -> None:
-    with exit_on_user_error():
+    with exit_on_user_error(run_dir=cfg.paths.output_dir):
         info = prepare(cfg)
     log.info(
         "Prepared %s for %s (%s) into %s, with %s",

@@ -1,12 +1,13 @@
 """Load a model from a checkpoint, whichever LightningModule of the project wrote it."""
 
+import zipfile
 from pathlib import Path
 
 import torch
 
 from {{ cookiecutter.package_name }}.errors import UserError
 from {{ cookiecutter.package_name }}.models.supervised import MODULE_KEY, SupervisedModule
-from {{ cookiecutter.package_name }}.models.trusted import instantiate_trusted
+from {{ cookiecutter.package_name }}.models.trusted import UnknownTargetError, instantiate_trusted
 
 
 class CheckpointError(UserError):
@@ -35,6 +36,35 @@ def load_model(checkpoint: str | Path) -> SupervisedModule:
     if MODULE_KEY not in saved or "hyper_parameters" not in saved:
         raise CheckpointError(f"{path} was not written by this project's training: use another.")
     settings = {"_target_": saved[MODULE_KEY], **saved["hyper_parameters"]}
-    model = instantiate_trusted(settings, _recursive_=False, _convert_="all")
+    try:
+        model = instantiate_trusted(settings, _recursive_=False, _convert_="all")
+    except UnknownTargetError as error:  # e.g. the tabular example's MLP, in an images project
+        raise CheckpointError(
+            f"{path} needs {error.target!r}, which this project does not have: it was trained in "
+            "another project (or with code since removed); evaluate it there, or use a "
+            "checkpoint of this project."
+        ) from error
     model.load_state_dict(saved["state_dict"])
     return model
+
+
+def check_readable(checkpoint: str | Path, resuming: bool = False) -> None:
+    """Stop when a checkpoint is missing or damaged, before a run starts on it.
+
+    torch writes checkpoints as zip files; one cut short (a crash, a full disk, a copy that
+    stopped) lacks the zip's closing directory, which is quick to check without loading it.
+    """
+    path = Path(checkpoint)
+    if not path.is_file():
+        raise CheckpointError(
+            f"No checkpoint at {str(checkpoint)!r}: set ckpt_path to an existing one."
+        )
+    if zipfile.is_zipfile(path):
+        return
+    fix = (
+        "delete it to start this run again from the beginning, or resume from another checkpoint "
+        "with ckpt_path=<path>"
+        if resuming
+        else "use another checkpoint, e.g. checkpoints/best.ckpt of the same run"
+    )
+    raise CheckpointError(f"{path} is damaged (cut short by a crash or a full disk?): {fix}.")

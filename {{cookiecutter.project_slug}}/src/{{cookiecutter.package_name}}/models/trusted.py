@@ -7,6 +7,8 @@ every `_target_` is checked before anything is called, and only the project's ow
 PyTorch's optimizers and schedulers are allowed.
 """
 
+import importlib
+
 import hydra
 
 from {{ cookiecutter.package_name }}.errors import UserError
@@ -16,6 +18,17 @@ TRUSTED_PREFIXES = ("{{ cookiecutter.package_name }}.", "torch.optim.")
 
 class UntrustedTargetError(UserError):
     """A setting names a class or function outside the trusted ones."""
+
+
+class UnknownTargetError(UserError):
+    """A setting names a class of the project that does not exist (any more)."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(
+            f"{target!r} is not a class of this project: check the _target_ in configs/, "
+            "e.g. configs/model/default.yaml."
+        )
+        self.target = target
 
 
 def targets_in(settings: object) -> list[str]:
@@ -28,6 +41,15 @@ def targets_in(settings: object) -> list[str]:
     return []
 
 
+def exists(target: str) -> bool:
+    """Whether `module.path.Name` names something; imports only trusted modules (checked above)."""
+    module, _, name = target.rpartition(".")
+    try:
+        return hasattr(importlib.import_module(module), name)
+    except ImportError:
+        return False
+
+
 def instantiate_trusted(settings: dict, **kwargs: object) -> object:
     """`hydra.utils.instantiate`, after checking that every `_target_` is a trusted one."""
     for target in targets_in(settings):
@@ -37,4 +59,6 @@ def instantiate_trusted(settings: dict, **kwargs: object) -> object:
                 f"({', '.join(TRUSTED_PREFIXES)}...) are built from a model's settings. If this "
                 "came from a checkpoint, do not use that checkpoint."
             )
+        if not exists(target):
+            raise UnknownTargetError(target)
     return hydra.utils.instantiate(settings, **kwargs)

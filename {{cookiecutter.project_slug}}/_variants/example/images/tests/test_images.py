@@ -1,6 +1,8 @@
 """The images example: pixels decoded once and standardised with the training split's statistics,
 any image size through the network, unreadable files named, test images drawn."""
 
+import shutil
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +11,7 @@ from hydra.utils import instantiate
 from {{ cookiecutter.package_name }}.config import compose_config
 from {{ cookiecutter.package_name }}.data.datamodule import RawDataError
 from {{ cookiecutter.package_name }}.data.prepare import prepare
+from {{ cookiecutter.package_name }}.data.splits import SplitError
 from {{ cookiecutter.package_name }}.image_plots import image_grid
 from {{ cookiecutter.package_name }}.train import train
 
@@ -34,6 +37,36 @@ def test_batches_are_standardised(data_source) -> None:
     assert pixels.dtype.is_floating_point
     assert pixels.mean().item() == pytest.approx(0.0, abs=1e-4)
     assert pixels.std().item() == pytest.approx(1.0, abs=1e-2)
+
+
+def copy_classes(data_dir, tmp_path, classes: list[str], keep: int | None = None):
+    """A raw folder of its own with some of the example's class folders (their first images)."""
+    for name in classes:
+        (tmp_path / "raw" / name).mkdir(parents=True)
+        for image in sorted((data_dir / "raw" / name).iterdir())[:keep]:
+            shutil.copy(image, tmp_path / "raw" / name)
+    return compose_config("prepare", [f"paths.data_dir={tmp_path}"])
+
+
+def test_one_class_folder_is_refused_by_name(data_dir, tmp_path) -> None:
+    cfg = copy_classes(data_dir, tmp_path, ["3"])
+    with pytest.raises(SplitError, match=r"raw \(one folder per class\) holds one class only"):
+        prepare(cfg)
+
+
+def test_class_with_one_image_is_named(data_dir, tmp_path) -> None:
+    cfg = copy_classes(data_dir, tmp_path, ["0", "1"])
+    (tmp_path / "raw" / "7").mkdir()
+    shutil.copy(next((data_dir / "raw" / "7").iterdir()), tmp_path / "raw" / "7")
+    with pytest.raises(SplitError, match="class '7' has 1"):
+        prepare(cfg)
+
+
+def test_empty_class_folder_is_named(data_dir, tmp_path) -> None:
+    cfg = copy_classes(data_dir, tmp_path, ["0", "1"])
+    (tmp_path / "raw" / "notes").mkdir()
+    with pytest.raises(RawDataError, match="raw/notes holds no images"):
+        prepare(cfg)
 
 
 def test_unreadable_image_is_named(tmp_path) -> None:

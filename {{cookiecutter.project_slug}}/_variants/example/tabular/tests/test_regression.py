@@ -151,9 +151,10 @@ def test_training_on_data_prepared_for_another_target_says_what_to_run(
 def test_classifier_on_a_number_says_which_model_to_use(data_source, regression_data_dir) -> None:
     model_cfg = compose_config("train", ["paths.output_dir=unused"]).model  # the classifier
     data = data_source("experiment=body_mass", data_dir=regression_data_dir).info.as_dict()
-    # As the entry points report it: one sentence, exit status 1.
-    expected = pytest.raises(SystemExit, match="ERROR: A Classifier predicts a class")
-    with expected, exit_on_user_error():
+    with (
+        pytest.raises(SystemExit, match="ERROR: A Classifier predicts a class"),
+        exit_on_user_error(),  # as the entry points report it: one sentence
+    ):
         instantiate(model_cfg, data=data, _recursive_=False, _convert_="all")
 
 

@@ -1,6 +1,8 @@
 """The tabular example: statistics from the training rows only, gaps filled, text encoded, any
 number of features through the network, an unknown target column named."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +11,8 @@ from hydra.utils import instantiate
 from {{ cookiecutter.package_name }}.config import compose_config
 from {{ cookiecutter.package_name }}.data.datamodule import RawDataError
 from {{ cookiecutter.package_name }}.data.prepare import prepare
+from {{ cookiecutter.package_name }}.errors import UserError
+from {{ cookiecutter.package_name }}.evaluate import EvaluationError, evaluate
 
 
 def load_inputs(data_dir, split: str) -> np.ndarray:
@@ -41,6 +45,46 @@ def test_unknown_target_column_is_named(tmp_path, data_dir) -> None:
     overrides = [f"paths.data_dir={tmp_path}", "data.preparation.target=wingspan"]
     with pytest.raises(RawDataError, match="wingspan"):
         prepare(compose_config("prepare", overrides))
+
+
+def prepare_table(tmp_path, content: str, *overrides: str):
+    """Prepare a table of its own, written as `content`, in a data folder of its own."""
+    (tmp_path / "raw").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "raw" / "penguins.csv").write_text(content)
+    return prepare(compose_config("prepare", [f"paths.data_dir={tmp_path}", *overrides]))
+
+
+@pytest.mark.parametrize(
+    "content, sentence",
+    [
+        ("", "penguins.csv is empty: put your table there"),
+        ("species,island,bill_length_mm\n", "penguins.csv has column names but no rows"),
+        ("species,bill_length_mm\n" + "Adelie,40\n" * 30, "one class only ('Adelie')"),
+    ],
+    ids=["empty", "header-only", "one-class"],
+)
+def test_table_that_cannot_be_learnt_from_is_named(tmp_path, content: str, sentence: str) -> None:
+    with pytest.raises(UserError, match=re.escape(sentence)):
+        prepare_table(tmp_path, content)
+
+
+def test_checkpoint_on_a_table_with_other_columns_is_refused(data_dir, data_source, tmp_path):
+    """Same settings, same number of inputs, but a column renamed since the model was trained."""
+    data = data_source().info.as_dict()
+    model_cfg = compose_config("train", ["paths.output_dir=unused"]).model
+    model = instantiate(model_cfg, data=data, _recursive_=False, _convert_="all")
+    checkpoint = {"state_dict": model.state_dict(), "hyper_parameters": dict(model.hparams)}
+    model.on_save_checkpoint(checkpoint)
+    torch.save(checkpoint, tmp_path / "model.ckpt")
+    renamed = (data_dir / "raw" / "penguins.csv").read_text().replace("island", "isle", 1)
+    prepare_table(tmp_path / "renamed", renamed)
+    cfg = compose_config(
+        "evaluate",
+        [f"paths.data_dir={tmp_path / 'renamed'}", f"ckpt_path={tmp_path / 'model.ckpt'}",
+         "paths.output_dir=unused", "logger=csv"],
+    )  # fmt: skip
+    with pytest.raises(EvaluationError, match=r"other input columns .* new there: \['categ"):
+        evaluate(cfg)
 
 
 @pytest.mark.parametrize("input_shape", [[12], [100]])

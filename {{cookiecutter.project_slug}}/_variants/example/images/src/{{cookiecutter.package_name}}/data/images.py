@@ -47,7 +47,10 @@ class ImageFolderData(PreparedData):
             self.raw_dir, settings["image_size"], settings["channels"]
         )
         rows = stratified_split(
-            labels, settings["val_fraction"], settings["test_fraction"], settings["split_seed"]
+            labels,
+            *(settings["val_fraction"], settings["test_fraction"], settings["split_seed"]),
+            class_names=class_names,
+            source=f"{self.raw_dir} (one folder per class)",
         )
         train_pixels = images[rows["train"]].astype(np.float64) / 255  # [N, C, H, W]
         info = self.make_info(
@@ -107,4 +110,9 @@ def load_image_folder(
             pixels = np.asarray(image, dtype=np.uint8).reshape(image_size, image_size, channels)
             images.append(pixels.transpose(2, 0, 1))  # [H, W, C] -> [C, H, W], PyTorch's order
             labels.append(label)
+        if label not in labels:
+            raise RawDataError(
+                f"{class_dir} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}): add some, "
+                "or remove the folder if it is not a class."
+            )
     return np.stack(images), np.array(labels, dtype=np.int64), [d.name for d in class_dirs]

@@ -40,8 +40,17 @@ def read_table(raw_file: Path, target: str) -> pd.DataFrame:
         )
     try:
         table = pd.read_csv(raw_file)
+    except pd.errors.EmptyDataError as error:
+        raise RawDataError(
+            f"{raw_file} is empty: put your table there, a header line of column names, then "
+            "one line per example."
+        ) from error
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise RawDataError(f"Cannot read {raw_file} as CSV ({error}): fix the file.") from error
+    if table.empty:
+        raise RawDataError(
+            f"{raw_file} has column names but no rows: add one line per example below the header."
+        )
     if target not in table.columns:
         raise RawDataError(
             f"The target column {target!r} is not in {raw_file}; its columns are "
@@ -123,11 +132,12 @@ class TableData(PreparedData):
             table = table[~unlabelled].reset_index(drop=True)
         features = table.drop(columns=[target, *settings["drop_columns"]])
 
+        source = f"The column {target!r} of {self.raw_file}"  # for error messages
         fractions = (settings["val_fraction"], settings["test_fraction"], settings["split_seed"])
         if task == "regression":
             targets = numeric_target(table[target])
             bins = pd.qcut(targets, REGRESSION_BINS, labels=False, duplicates="drop")
-            rows = stratified_split(bins, *fractions)
+            rows = stratified_split(bins, *fractions, source=source)
             # The model learns the standardised target: mean and std of the training rows only.
             train_targets = targets[rows["train"]]
             about_target = {
@@ -137,7 +147,7 @@ class TableData(PreparedData):
             }
         else:
             targets, class_names = class_labels(table[target])
-            rows = stratified_split(targets, *fractions)
+            rows = stratified_split(targets, *fractions, class_names=class_names, source=source)
             about_target = {"class_names": class_names}
 
         preprocessor = make_preprocessor().fit(features.iloc[rows["train"]])  # training rows only
@@ -145,18 +155,18 @@ class TableData(PreparedData):
             split: (preprocessor.transform(features.iloc[index]).astype(np.float32), targets[index])
             for split, index in rows.items()
         }
+        feature_names = [str(name) for name in preprocessor.get_feature_names_out()]
         info = self.make_info(
             input_shape=[arrays["train"][0].shape[1]],  # [number of features after encoding]
             task=task,
             target=target,
+            input_names=feature_names,
             **about_target,
         )
         self.write_splits(
             arrays,
             info,
-            extra_metadata={
-                "feature_names": [str(name) for name in preprocessor.get_feature_names_out()]
-            },
+            extra_metadata={"feature_names": feature_names},
             extra_files={"preprocessor.pkl": pickle.dumps(preprocessor)},
         )
         return info
