@@ -12,6 +12,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from {{ cookiecutter.package_name }} import runs  # noqa: F401 (registers ${unique_run_name:})
 from {{ cookiecutter.package_name }}.data.info import DataInfo
 from {{ cookiecutter.package_name }}.errors import UserError, exit_on_user_error
 
@@ -65,7 +66,8 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
         test_metrics = trainer.test(model, datamodule=datamodule)[0]
         for name, value in test_metrics.items():
             log.info("%-16s %.4f", name, value)
-        record_test(cfg, trainer, model, datamodule, test_metrics, str(cfg.ckpt_path), run)
+        checkpoint = str(cfg.ckpt_path)
+        record_test(cfg, trainer, model, datamodule, test_metrics, checkpoint, run, trained=False)
         return test_metrics
     finally:
         finish_loggers(trainer.loggers)
@@ -73,9 +75,9 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
 
 def training_description(checkpoint: Path) -> str:
     """The description of the run that trained this checkpoint, from its saved config, if any."""
-    # outputs/train/<run>/checkpoints/best.ckpt -> outputs/train/<run>/.hydra/config.yaml
-    saved_config = checkpoint.parent.parent / ".hydra" / "config.yaml"
-    return OmegaConf.load(saved_config).get("description", "") if saved_config.exists() else ""
+    # outputs/train/<run>/checkpoints/best.ckpt -> outputs/train/<run>/.hydra/<start>/config.yaml
+    saved_configs = sorted((checkpoint.parent.parent / ".hydra").glob("*/config.yaml"))
+    return OmegaConf.load(saved_configs[-1]).get("description", "") if saved_configs else ""
 
 
 @hydra.main(version_base="1.3", config_path="../../configs", config_name="evaluate")
