@@ -39,7 +39,7 @@ def check_model_fits_data(trained_on: DataInfo, prepared: DataInfo) -> None:
         )
 
 
-def evaluate(cfg: DictConfig) -> dict[str, float]:
+def evaluate(cfg: DictConfig, add_row: bool = True) -> dict[str, float]:
     """Load the checkpoint, test it, and return the test metrics."""
     import lightning as L
 
@@ -67,7 +67,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
         for name, value in test_metrics.items():
             log.info("%-16s %.4f", name, value)
         checkpoint = str(cfg.ckpt_path)
-        record_test(cfg, trainer, model, datamodule, test_metrics, checkpoint, run, trained=False)
+        record_test(cfg, trainer, model, datamodule, test_metrics, checkpoint, run, False, add_row)
         return test_metrics
     finally:
         finish_loggers(trainer.loggers)

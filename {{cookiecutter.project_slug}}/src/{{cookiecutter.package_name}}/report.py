@@ -118,7 +118,8 @@ def record_test(
     results_file = Path(cfg.paths.root_dir) / RESULTS_FILE
     reason = not_a_result(trainer, trained)
     if reason or not add_row:
-        log.info("Not added to %s: %s. Figures in %s", results_file, reason or "asked", folder)
+        reason = reason or "this reruns a row of it"
+        log.info("Not added to %s: %s. Figures in %s", results_file, reason, folder)
         return None
     config_file, config_id = save_settings(cfg, datamodule, run)
     row = append_row(
@@ -159,9 +160,11 @@ def save_settings(
     """
     config = OmegaConf.to_container(cfg, resolve=True)
     config["data"]["preparation"] = datamodule.info.preparation
+    # The id compares the settings as written, where the run's folder is still `${paths...}`.
+    as_written = OmegaConf.to_container(cfg, resolve=False)
+    experiment = {k: v for k, v in as_written.items() if k not in NOT_THE_EXPERIMENT}
     code_and_data = {key: run[key] for key in ("git_commit", "git_dirty", "data_hash")}
-    experiment = {k: v for k, v in config.items() if k not in NOT_THE_EXPERIMENT}
-    config_id = text_hash({**experiment, **code_and_data})[:8]
+    config_id = text_hash({**experiment, **code_and_data, "data": config["data"]})[:8]
     record = {"job": cfg.job_name, "config": config, "run": run}
     path = Path(cfg.paths.root_dir) / CONFIGS_DIR / f"{text_hash(record)[:12]}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
