@@ -68,7 +68,7 @@ def test_a_finished_run_started_again_does_nothing(train_config, tmp_path, caplo
         ["debug=overfit", "trainer.max_epochs=2"],
         ["trainer=cpu", "logger=csv", "+trainer.fast_dev_run=true"],
         ["trainer=cpu", "logger=csv", "trainer.max_epochs=0"],
-        ["trainer=cpu", "logger=csv", "+trainer.max_steps=3"],
+        ["trainer=cpu", "logger=csv", "+trainer.max_steps=3", "callbacks.early_stopping=null"],
     ],
     ids=["smoke", "overfit", "fast_dev_run", "zero_epochs", "few_steps"],
 )

@@ -84,7 +84,8 @@ def not_a_result(trainer: L.Trainer, trained: bool) -> str | None:
     if changed:
         settings = ", ".join(f"{name}={value}" for name, value in changed.items())
         return f"a debug run ({settings}): it did not train or test on every batch"
-    if trained and trainer.current_epoch == 0:
+    whole_epoch = trainer.num_training_batches / trainer.accumulate_grad_batches  # in steps
+    if trained and (trainer.global_step == 0 or trainer.global_step < whole_epoch):
         return "it trained less than one whole epoch (max_epochs=0, or a small max_steps)"
     return None
 

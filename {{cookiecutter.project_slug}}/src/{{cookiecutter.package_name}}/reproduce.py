@@ -82,10 +82,14 @@ def reproduce(number: int, results_file: Path = RESULTS_FILE) -> tuple[dict, dic
     row = read_row(number, results_file)
     root = results_file.parent.parent  # the project root: results/results.csv is in it
     record = json.loads((root / row["config"]).read_text())
-    cfg = OmegaConf.create(record["config"])
-    check_same_code_and_data(number, row, cfg)
-    cfg.run_name = f"row{number}_{unique_run_name()}"
-    cfg.paths.output_dir = f"{cfg.paths.log_dir}/reproduce/{cfg.run_name}"
+    settings = record["config"]
+    check_same_code_and_data(number, row, OmegaConf.create(settings))
+    # A folder of its own: the row's run folder is replaced by it wherever the settings name it
+    # (checkpoints, logs), so that the row's own checkpoints stay as they are.
+    run_name = f"row{number}_{unique_run_name()}"
+    new_folder = f"{settings['paths']['log_dir']}/reproduce/{run_name}"
+    cfg = OmegaConf.create(moved(settings, settings["paths"]["output_dir"], new_folder))
+    cfg.run_name = run_name
     cfg.description = f"reproduces row {number}: {cfg.description}"
     log.info("Reproducing row %d in %s", number, cfg.paths.output_dir)
     if record["job"] == "evaluate":
@@ -95,6 +99,17 @@ def reproduce(number: int, results_file: Path = RESULTS_FILE) -> tuple[dict, dic
     from {{ cookiecutter.package_name }}.train import train
 
     return row.to_dict(), train(cfg, add_row=False)
+
+
+def moved(settings: object, old_folder: str, new_folder: str) -> object:
+    """The settings with every path inside `old_folder` moved into `new_folder`."""
+    if isinstance(settings, dict):
+        return {key: moved(value, old_folder, new_folder) for key, value in settings.items()}
+    if isinstance(settings, list):
+        return [moved(value, old_folder, new_folder) for value in settings]
+    if isinstance(settings, str) and (settings + "/").startswith(old_folder.rstrip("/") + "/"):
+        return new_folder + settings[len(old_folder.rstrip("/")) :]
+    return settings
 
 
 def comparison(number: int, row: dict, metrics: dict[str, float]) -> str:
