@@ -7,10 +7,7 @@ import platform
 import subprocess
 import sys
 
-import hydra
-import lightning
 import pytest
-import torch
 
 from {{ cookiecutter.package_name }}.results import (
     LAST_COLUMNS,
@@ -114,6 +111,10 @@ def test_make_results_without_a_table_says_what_to_run(tmp_path) -> None:
 
 
 def test_training_adds_a_row_and_figures(train_config, tmp_path) -> None:
+    # Imported here: the parallel writers above import this module, and should start quickly.
+    import lightning
+    import torch
+
     cfg = train_config("trainer=cpu", "logger=csv", "trainer.max_epochs=1", "description=one epoch")
     metrics = train(cfg)
     (row,) = read_results(tmp_path / "results" / "results.csv").to_dict("records")
@@ -138,6 +139,8 @@ def test_training_adds_a_row_and_figures(train_config, tmp_path) -> None:
 
 def data_source_preparation(cfg) -> dict:
     """The preparation settings recorded with the prepared data: all of them, as `make data` ran."""
+    import hydra
+
     return hydra.utils.instantiate(cfg.data).info.preparation
 
 
