@@ -67,3 +67,12 @@ def test_parallel_sweep_gives_every_job_its_own_folders_and_wandb_run(data_dir, 
     table = read_results(tmp_path / "results" / "results.csv")
     assert sorted(table["run_name"]) == [run.name for run in runs]
     assert " 4 " in results_by_config(tmp_path).splitlines()[1]
+
+
+def test_ddp_sweep_leaves_one_folder_per_job(data_dir, tmp_path) -> None:
+    """Each job trains with two DDP processes; the second process works in its job's folder."""
+    sweep(tmp_path, data_dir, "trainer=ddp_cpu", "logger=csv", "seed=1,2")
+    (multirun,) = (tmp_path / "outputs" / "train").iterdir()  # no stray sweep of a second process
+    runs = sorted(run for run in multirun.iterdir() if run.is_dir())
+    assert len(runs) == 2 and all((run / "checkpoints" / "best.ckpt").is_file() for run in runs)
+    assert len(read_results(tmp_path / "results" / "results.csv")) == 2  # rank zero records alone

@@ -14,11 +14,14 @@ import json
 import os
 import secrets
 import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
-from omegaconf import OmegaConf
+from omegaconf import OmegaConf, read_write
 
 from {{ cookiecutter.package_name }}.errors import UserError
 
@@ -102,3 +105,45 @@ def drop_segment_config() -> None:
     if HydraConfig.initialized() and HydraConfig.get().output_subdir is not None:
         hydra = HydraConfig.get()
         shutil.rmtree(Path(hydra.runtime.output_dir) / hydra.output_subdir, ignore_errors=True)
+
+
+def ddp_processes_join_this_job() -> None:
+    """In a sweep (`-m`), make the processes that DDP starts run this one job, in its folder.
+
+    Lightning starts the other processes of a DDP training with this script's command line and
+    `hydra.run.dir` added: in a sweep they would each run the whole sweep again, in folders of
+    their own. Their command becomes this job's (its own overrides, without `-m`), run in this
+    job's folder. Does nothing outside a sweep, or where SLURM or torchrun start the processes.
+    """
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+        return
+    hydra = HydraConfig.get()
+    with read_write(hydra):
+        hydra.run.dir = hydra.runtime.output_dir  # Lightning passes this one to the processes
+    sys.argv = [sys.argv[0], *hydra.overrides.task]
+
+
+# What Lightning sets in the environment of a DDP training.
+DDP_VARIABLES = ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "LOCAL_RANK", "WORLD_SIZE", "RANK")
+
+
+@contextmanager
+def distributed_job() -> Iterator[None]:
+    """Leave no DDP state behind a job: the next job of a sweep, in this same process, starts
+    its own processes (Lightning reads the environment it sets, and keeps its process group)."""
+    before = {name: os.environ.get(name) for name in DDP_VARIABLES}
+    try:
+        yield
+    finally:
+        import torch.distributed
+
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

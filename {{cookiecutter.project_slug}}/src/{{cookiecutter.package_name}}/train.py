@@ -19,7 +19,12 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from {{ cookiecutter.package_name }}.errors import exit_on_user_error
-from {{ cookiecutter.package_name }}.runs import RunFolder, drop_segment_config
+from {{ cookiecutter.package_name }}.runs import (
+    RunFolder,
+    ddp_processes_join_this_job,
+    distributed_job,
+    drop_segment_config,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +39,7 @@ def train(cfg: DictConfig, add_row: bool = True) -> dict[str, float]:
 
     folder = RunFolder(cfg.paths.output_dir)
     # Under DDP the other processes work in the folder that the first one (rank zero) holds.
-    with folder if rank_zero_only.rank == 0 else contextlib.nullcontext():
+    with folder if rank_zero_only.rank == 0 else contextlib.nullcontext(), distributed_job():
         finished = folder.finished()
         if finished is None or cfg.ckpt_path:
             return fit_and_test(cfg, cfg.ckpt_path or folder.last_checkpoint, add_row)
@@ -89,6 +94,7 @@ def fit_and_test(cfg: DictConfig, resume_from: str | Path | None, add_row: bool)
 
         if resume_from:
             log.info("Resuming from %s", resume_from)
+        ddp_processes_join_this_job()  # in a sweep (-m), no folder of their own under DDP
         trainer.fit(model, datamodule=datamodule, ckpt_path=resume_from)
         record_fit(cfg, trainer, model, history)
         if not cfg.test:
