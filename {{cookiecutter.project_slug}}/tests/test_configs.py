@@ -1,5 +1,7 @@
 """Every option of every config group composes, resolves and builds what it names."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import hydra
@@ -62,3 +64,23 @@ def test_bad_override_is_rejected(train_config) -> None:
 
     with pytest.raises(ConfigCompositionException, match="trainer"):
         train_config("trainer=no_such_trainer")
+
+
+@pytest.mark.parametrize("override", ["experiment=exampel", "debug=smok", "debug=fdr"])
+def test_misspelt_option_lists_the_choices(train_config, override: str) -> None:
+    from hydra.errors import ConfigCompositionException
+
+    group = override.split("=")[0]
+    with pytest.raises(ConfigCompositionException, match=f"Available options in '{group}'"):
+        train_config(override)
+
+
+def test_misspelt_experiment_runs_nothing(data_dir, tmp_path) -> None:
+    """From the command line: Hydra's list of experiments, exit 1, no run folder."""
+    command = [
+        sys.executable, "-m", "{{ cookiecutter.package_name }}.train", "experiment=exampel",
+        f"paths.root_dir={tmp_path}", f"paths.data_dir={data_dir}", f"paths.log_dir={tmp_path}",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "Available options in 'experiment'" in result.stderr
+    assert "example" in result.stderr and list(tmp_path.iterdir()) == []

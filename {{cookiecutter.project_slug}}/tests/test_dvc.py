@@ -1,6 +1,6 @@
 """The DVC pipeline end to end, in a copy of this project that is a fresh git and DVC repository.
 
-One short pipeline run (`debug=smoke` settings) is shared by the tests of this module: they check
+One short pipeline run (one epoch on the CPU) is shared by the tests of this module: they check
 that it reruns only what changed, that the data survives a push and pull byte for byte, that the
 results table names the real commit and data version, and that parallel jobs each add their row.
 """
@@ -74,7 +74,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dvc(project, "add", "data/raw")
     with pytest.MonkeyPatch.context() as patch:  # params.yaml is written in the current folder
         patch.chdir(project)
-        write_params(["debug=smoke"])  # as `make repro` does, with settings that run in seconds
+        # As `make repro` does, with settings that run in seconds: one whole epoch (a debug run,
+        # debug=smoke, would test on a few batches and add no row to the results).
+        write_params(["trainer=cpu", "trainer.max_epochs=1", "logger=csv"])
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "-m", "Track the example data")
     dvc(project, "repro")

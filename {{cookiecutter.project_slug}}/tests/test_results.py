@@ -1,8 +1,10 @@
 """The results table: every test adds one well-formed row, even from parallel jobs, and a broken
 table is reported, never overwritten."""
 
+import json
 import multiprocessing
 import os
+import platform
 import stat
 import subprocess
 import sys
@@ -13,6 +15,7 @@ from {{ cookiecutter.package_name }}.results import (
     LAST_COLUMNS,
     ResultsTableError,
     append_row,
+    grouped_summary,
     read_results,
     summary,
 )
@@ -131,13 +134,14 @@ def test_summary_puts_the_best_first(tmp_path) -> None:
     for acc in (0.8, 0.95, 0.9):
         append_row(make_row(acc, description=f"acc {acc}"), table_file)
     lines = summary(read_results(table_file)).splitlines()
-    # Each line: date, time, model, the description "acc <value>", then test/acc.
-    assert [line.split()[5] for line in lines[1:]] == ["0.95", "0.9", "0.8"]
+    # Each line: date, time, row number, model, the description "acc <value>", then test/acc.
+    assert [line.split()[6] for line in lines[1:]] == ["0.95", "0.9", "0.8"]
+    assert [line.split()[2] for line in lines[1:]] == ["2", "3", "1"]  # for make reproduce ROW=n
 
 
 def descriptions_in_summary_order(table_file, sort_by: str | None = None) -> list[str]:
     lines = summary(read_results(table_file), sort_by).splitlines()
-    return [line.split()[3] for line in lines[1:]]  # after the date, the time and the model
+    return [line.split()[4] for line in lines[1:]]  # after the date, time, row and model
 
 
 def test_summary_puts_the_lowest_loss_first_when_sorted_by_it(tmp_path) -> None:
@@ -157,11 +161,23 @@ def test_make_results_without_a_table_says_what_to_run(tmp_path) -> None:
 
 
 def test_training_adds_a_row_and_figures(train_config, tmp_path) -> None:
-    cfg = train_config("debug=smoke", "description=smoke test")
+    # Imported here: the parallel writers above import this module, and should start quickly.
+    import lightning
+    import torch
+
+    cfg = train_config("trainer=cpu", "logger=csv", "trainer.max_epochs=1", "description=one epoch")
     metrics = train(cfg)
     (row,) = read_results(tmp_path / "results" / "results.csv").to_dict("records")
     assert float(row["test/acc"]) == pytest.approx(metrics["test/acc"], abs=1e-6)
-    assert row["description"] == "smoke test" and row["checkpoint"].endswith("best.ckpt")
+    assert row["description"] == "one epoch" and row["checkpoint"].endswith("best.ckpt")
+    assert row["seed"] == "42" and row["run_name"] == cfg.run_name
+    assert row["python"] == platform.python_version() and row["torch"] == torch.__version__
+    assert row["lightning"] == lightning.__version__
+    # The full settings, with the preparation of the prepared data, in a file kept with the table.
+    saved = json.loads((tmp_path / row["config"]).read_text())
+    assert saved["config"]["trainer"]["max_epochs"] == 1
+    assert saved["config"]["data"]["preparation"] == data_source_preparation(cfg)
+    assert saved["run"]["git_commit"] == row["git_commit"]
     head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
     assert row["git_commit"] == (head.stdout.strip() if head.returncode == 0 else "no git commit")
     assert row["test_set"].startswith(cfg.data.name + "/test")
@@ -169,3 +185,29 @@ def test_training_adds_a_row_and_figures(train_config, tmp_path) -> None:
     figures = sorted(p.name for p in (tmp_path / "reports" / "figures" / cfg.run_name).iterdir())
     # The classifier's figures; the example may add its own (test images, for instance).
     assert {"confusion_matrix.png", "learning_curves.png", "precision_recall.png"} <= set(figures)
+
+
+def data_source_preparation(cfg) -> dict:
+    """The preparation settings recorded with the prepared data: all of them, as `make data` ran."""
+    import hydra
+
+    return hydra.utils.instantiate(cfg.data).info.preparation
+
+
+def test_rows_differing_only_in_the_seed_are_averaged(tmp_path) -> None:
+    table_file = tmp_path / "results.csv"
+    for seed, acc in ((1, 0.8), (2, 0.9), (3, 1.0)):
+        row = make_row(acc, seed=seed, config_id="aaaa1111", overrides=f"seed={seed}")
+        append_row(row, table_file)
+    append_row(make_row(0.5, seed=1, config_id="bbbb2222", description="other"), table_file)
+    lines = grouped_summary(read_results(table_file), "config_id").splitlines()
+    assert lines[1].split()[:6] == ["aaaa1111", "MLP", "a", "test", "3", "1,2,3"]
+    assert "0.9000 ± 0.1000" in lines[1]  # the mean and the sample standard deviation
+    assert lines[2].split()[0] == "bbbb2222" and "0.5000" in lines[2] and "±" not in lines[2]
+
+
+def test_grouping_by_an_unknown_column_names_the_columns(tmp_path) -> None:
+    table_file = tmp_path / "results.csv"
+    append_row(make_row(0.5), table_file)
+    with pytest.raises(ResultsTableError, match="No column 'nope'"):
+        grouped_summary(read_results(table_file), "nope")

@@ -1,13 +1,21 @@
-"""Lightning callbacks: those named in configs/callbacks/, and the project's own."""
+"""Lightning callbacks: those named in configs/callbacks/, and the project's own, which every
+training uses: the learning-curve history, the random state of exact resumes, the divergence check.
+"""
 
 import logging
+import math
+import random
 import sys
 import time
 
 import hydra
 import lightning as L
+import numpy as np
+import torch
 from lightning.pytorch.callbacks import ProgressBar, TQDMProgressBar
 from omegaconf import DictConfig
+
+from {{ cookiecutter.package_name }}.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +26,10 @@ def instantiate_callbacks(group: DictConfig | None) -> list[L.Callback]:
 
 
 class EpochHistory(L.Callback):
-    """Collects the epoch-level train and validation metrics, for the learning-curve figure."""
+    """Collects the epoch-level train and validation metrics, for the learning-curve figure.
+
+    Kept in every checkpoint, so that the curves of a resumed run show all of its epochs.
+    """
 
     def __init__(self) -> None:
         self.epochs: list[dict[str, float]] = []
@@ -26,8 +37,79 @@ class EpochHistory(L.Callback):
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         # Validation has already run for this epoch, so both train/* and val/* values are here.
         metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
+        self.epochs = [row for row in self.epochs if row["epoch"] != trainer.current_epoch]
         self.epochs.append({"epoch": trainer.current_epoch, **metrics})
 
+    def state_dict(self) -> dict:
+        return {"epochs": self.epochs}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epochs = list(state["epochs"])
+
+
+class RandomState(L.Callback):
+    """Saves the random state (dropout, anything random in your code) in every checkpoint, and
+    gives it back when training resumes: a resumed run draws what the uninterrupted run drew.
+
+    Lightning restores the weights, optimizer and counters, but not this state.
+    """
+
+    def __init__(self) -> None:
+        self._to_restore: dict | None = None
+
+    def state_dict(self) -> dict:
+        kind, keys, position, has_gauss, gauss = np.random.get_state()
+        state = {
+            "torch": torch.get_rng_state(),
+            "numpy": [kind, keys.tolist(), position, has_gauss, gauss],
+            "python": random.getstate(),
+        }
+        if torch.cuda.is_available():
+            state["cuda"] = torch.cuda.get_rng_state_all()
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        self._to_restore = state  # applied when training starts, after Lightning's own set-up
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self._to_restore is None:
+            return
+        state, self._to_restore = self._to_restore, None
+        torch.set_rng_state(state["torch"])
+        kind, keys, position, has_gauss, gauss = state["numpy"]
+        np.random.set_state((kind, np.array(keys, dtype=np.uint32), position, has_gauss, gauss))
+        random.setstate(state["python"])
+        if "cuda" in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda"])
+
+
+class TrainingDivergedError(UserError):
+    """The loss became NaN or infinite: the run stops, and says what to try."""
+
+
+class StopWhenDiverged(L.Callback):
+    """Stops training at the first loss that is not a finite number, before any checkpoint of
+    the broken weights is saved (Lightning runs checkpoint callbacks after this one)."""
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module, outputs, batch, batch_idx) -> None:
+        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+        if loss is not None and not math.isfinite(float(loss)):
+            raise self.diverged(trainer, "training loss", float(loss))
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        loss = trainer.callback_metrics.get("val/loss")
+        if not trainer.sanity_checking and loss is not None and not math.isfinite(float(loss)):
+            raise self.diverged(trainer, "validation loss", float(loss))
+
+    @staticmethod
+    def diverged(trainer: L.Trainer, what: str, value: float) -> TrainingDivergedError:
+        lr = trainer.optimizers[0].param_groups[0]["lr"] if trainer.optimizers else float("nan")
+        return TrainingDivergedError(
+            f"Training diverged: the {what} became {value} at step {trainer.global_step} "
+            f"(epoch {trainer.current_epoch}, learning rate {lr:g}); try a lower learning rate "
+            f"(model.optimizer.lr={lr / 10:g}) or clip the gradients "
+            "(+trainer.gradient_clip_val=1.0). No row was added to the results."
+        )
 
 def progress_bar(refresh_rate: int) -> ProgressBar:
     """A progress bar in a terminal; one plain line per epoch where output goes to a file (SLURM

@@ -9,6 +9,8 @@ from pathlib import Path
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
+from {{ cookiecutter.package_name }} import runs  # noqa: F401 (registers ${unique_run_name:})
+
 # The project root holds configs/; this file is in <root>/src/<package>/ (an editable install).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = PROJECT_ROOT / "configs"

@@ -47,5 +47,7 @@ def remove_if_nothing_written(run_dir: Path) -> None:
     """Remove a run folder that holds nothing but Hydra's config (.hydra/) and log (*.log)."""
     if not run_dir.is_dir():
         return
-    if all(path.name == ".hydra" or path.suffix == ".log" for path in run_dir.iterdir()):
+    # Hydra's config and log, and the lock this process held on the folder (runs.py).
+    written_before_the_run = {".hydra", "run.lock", "run.pid"}
+    if all(p.name in written_before_the_run or p.suffix == ".log" for p in run_dir.iterdir()):
         shutil.rmtree(run_dir)

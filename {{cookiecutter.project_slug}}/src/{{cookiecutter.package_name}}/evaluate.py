@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from {{ cookiecutter.package_name }} import config  # noqa: F401 (its resolvers, for the configs)
 from {{ cookiecutter.package_name }}.console import quiet_third_party_notices
+from {{ cookiecutter.package_name }} import runs  # noqa: F401 (registers ${unique_run_name:})
 from {{ cookiecutter.package_name }}.data.info import DataInfo
 from {{ cookiecutter.package_name }}.errors import UserError, exit_on_user_error
 
@@ -51,7 +52,7 @@ def check_model_fits_data(
         )
 
 
-def evaluate(cfg: DictConfig) -> dict[str, float]:
+def evaluate(cfg: DictConfig, add_row: bool = True) -> dict[str, float]:
     """Load the checkpoint, test it, and return the test metrics."""
     import lightning as L
 
@@ -81,7 +82,8 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
         test_metrics = trainer.test(model, datamodule=datamodule, verbose=False)[0]
         for name, value in test_metrics.items():
             log.info("%-16s %.4f", name, value)
-        record_test(cfg, trainer, model, datamodule, test_metrics, str(cfg.ckpt_path), run)
+        checkpoint = str(cfg.ckpt_path)
+        record_test(cfg, trainer, model, datamodule, test_metrics, checkpoint, run, False, add_row)
         return test_metrics
     finally:
         finish_loggers(trainer.loggers)
@@ -89,9 +91,9 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
 
 def training_description(checkpoint: Path) -> str:
     """The description of the run that trained this checkpoint, from its saved config, if any."""
-    # outputs/train/<run>/checkpoints/best.ckpt -> outputs/train/<run>/.hydra/config.yaml
-    saved_config = checkpoint.parent.parent / ".hydra" / "config.yaml"
-    return OmegaConf.load(saved_config).get("description", "") if saved_config.exists() else ""
+    # outputs/train/<run>/checkpoints/best.ckpt -> outputs/train/<run>/.hydra/<start>/config.yaml
+    saved_configs = sorted((checkpoint.parent.parent / ".hydra").glob("*/config.yaml"))
+    return OmegaConf.load(saved_configs[-1]).get("description", "") if saved_configs else ""
 
 
 @hydra.main(version_base="1.3", config_path="../../configs", config_name="evaluate")

@@ -1,10 +1,11 @@
-"""Where a number came from: the code (git commit), data (DVC hash) and settings (overrides).
+"""Where a number came from: the code (git commit), data (DVC hash), settings and software.
 
 Each function answers in one string and never raises: a run outside git, without DVC tracking or
 without Hydra's command line still finishes, and its record says what was missing.
 """
 
 import os
+import platform
 import subprocess
 from pathlib import Path
 
@@ -74,11 +75,35 @@ def command_line_overrides() -> str:
     return ""
 
 
+def experiment_name() -> str:
+    """The experiment chosen on the command line (`experiment=<name>`), or "" for none."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if HydraConfig.initialized():
+        return HydraConfig.get().runtime.choices.get("experiment") or ""
+    return ""
+
+
+def versions() -> dict[str, str]:
+    """The versions of Python and of the libraries that decide the numbers."""
+    import lightning
+    import torch
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "lightning": lightning.__version__,
+    }
+
+
 def collect(cfg: DictConfig) -> dict[str, object]:
-    """The code, data and command line of this run: logged to W&B and written in the results row."""
+    """The code, data, command line and software of this run: logged to W&B and written in the
+    results row."""
     return {
         "git_commit": git_commit(),
         "git_dirty": git_dirty(),
         "data_hash": data_hash(Path(cfg.paths.data_dir) / "raw"),
+        "experiment": experiment_name(),
         "overrides": command_line_overrides(),
+        **versions(),
     }

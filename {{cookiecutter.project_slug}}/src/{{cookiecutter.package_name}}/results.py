@@ -1,8 +1,11 @@
 """The results table, results/results.csv: one row per test of a model, kept in git.
 
 Every run is tested on the same test split, so every row can be compared with every other.
-`make results` prints the table, best first. Write what you learnt in the `comments` column: the
-table is re-read before each new row is added, so your edits stay.
+`make results` prints the table, best first, with each row's number (`make reproduce ROW=<n>` runs
+that row again). `make results ARGS="--by config_id"` puts together the runs that differ only in
+their seed (e.g. `make train ARGS="-m seed=1,2,3"`): the mean ± standard deviation of each metric,
+and how many seeds. Write what you learnt in the `comments` column: the table is re-read before
+each new row is added, so your edits stay.
 
 Several runs may finish at the same moment (a parallel multirun, SLURM jobs sharing a folder), so a
 row is added under a file lock, and the table is replaced in one step (write a copy, then rename):
@@ -23,10 +26,12 @@ from filelock import FileLock
 from {{ cookiecutter.package_name }}.errors import UserError, exit_on_user_error
 
 RESULTS_FILE = Path("results/results.csv")
+CONFIGS_DIR = Path("results/configs")  # each row's full settings, one JSON file per run
 # The columns before and after the test metrics (whose names start with "test/").
 FIRST_COLUMNS = ["timestamp", "model", "description"]
 LAST_COLUMNS = [
-    "test_set", "test_set_md5", "data_hash", "git_commit", "git_dirty", "wandb_run", "checkpoint",
+    "test_set", "test_set_md5", "data_hash", "git_commit", "git_dirty", "seed", "experiment",
+    "config_id", "config", "run_name", "python", "torch", "lightning", "wandb_run", "checkpoint",
     "overrides", "comments",
 ]  # fmt: skip
 # `make results` sorts by the first of these, then rows without it (regressions) by the next.
@@ -64,16 +69,19 @@ def read_results(path: Path = RESULTS_FILE) -> pd.DataFrame:
             f"{path} is not a readable CSV table ({error}). Fix it by hand (`git diff {path}` "
             "shows what changed); new rows are not added until then."
         ) from error
-    missing = [column for column in FIRST_COLUMNS + LAST_COLUMNS if column not in table.columns]
+    missing = [column for column in FIRST_COLUMNS if column not in table.columns]
     if missing:
         raise ResultsTableError(
             f"{path} lacks the columns {missing}: restore its header (see `git log -p {path}`)."
         )
-    return table
+    # A table from an older version of the project gets the newer columns, empty.
+    return table.reindex(columns=_column_order(list(table.columns)), fill_value="")
 
 
-def append_row(row: dict[str, object], path: Path = RESULTS_FILE) -> None:
-    """Add one row to the table (created if absent); new metric columns are added for every row."""
+def append_row(row: dict[str, object], path: Path = RESULTS_FILE) -> int:
+    """Add one row to the table (created if absent); new metric columns are added for every row.
+
+    Returns the row's number: 1 for the first row of the table."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(f"{path}.lock"):
         table = read_results(path) if path.exists() else pd.DataFrame(columns=FIRST_COLUMNS)
@@ -88,6 +96,7 @@ def append_row(row: dict[str, object], path: Path = RESULTS_FILE) -> None:
         with open(temporary, "x", newline="") as file:
             table.to_csv(file, index=False)
         os.replace(temporary, path)
+        return len(table)
 
 
 def _as_text(value: object) -> str:
@@ -111,6 +120,7 @@ def summary(table: pd.DataFrame, sort_by: str | None = None) -> str:
     by = [sort_by] if sort_by else [name for name in MAIN_METRICS if name in table.columns]
     ascending = [name.rsplit("/", 1)[-1] in LOWER_IS_BETTER for name in by]
     view = table.copy()
+    view.insert(1, "row", range(1, len(view) + 1))  # `make reproduce ROW=<n>`
     dirty = view["git_dirty"].map({"True": "+dirty"}).fillna("")
     view["git_commit"] = view["git_commit"].str[:8] + dirty
     view["data_hash"] = view["data_hash"].str[:8]
@@ -119,8 +129,42 @@ def summary(table: pd.DataFrame, sort_by: str | None = None) -> str:
     if by:  # rows without a value (another kind of model) come last
         view = view.sort_values(by, key=as_numbers, ascending=ascending)
     metrics = [column for column in view.columns if column.startswith("test/")]
-    columns = ["timestamp", "model", "description", *metrics, "data_hash", "git_commit"]
+    columns = ["timestamp", "row", "model", "description", *metrics, "data_hash", "git_commit"]
     return view[[*columns, "overrides", "comments"]].to_string(index=False, max_colwidth=40)
+
+
+def grouped_summary(table: pd.DataFrame, by: str) -> str:
+    """One line per value of `by` (config_id: the runs that differ only in their seed): the mean
+    ± standard deviation of each test metric over its rows, how many rows, and which seeds."""
+    if by not in table.columns:
+        raise ResultsTableError(f"No column {by!r}; the columns are {list(table.columns)}.")
+    metrics = [column for column in table.columns if column.startswith("test/")]
+    lines = []
+    for key, rows in table.groupby(by, sort=False):
+        values = rows[metrics].apply(pd.to_numeric, errors="coerce")
+        line = {
+            by: key,
+            "model": rows["model"].iloc[0],
+            "description": rows["description"].iloc[0],
+            "n": len(rows),
+            "seeds": ",".join(rows["seed"]),
+        }
+        for metric in metrics:
+            mean, std = values[metric].mean(), values[metric].std()  # std: n-1 in the denominator
+            if pd.notna(mean):
+                line[metric] = f"{mean:.4f} ± {std:.4f}" if len(rows) > 1 else f"{mean:.4f}"
+            else:
+                line[metric] = ""
+        line["overrides"] = " ".join(
+            part for part in rows["overrides"].iloc[0].split() if not part.startswith("seed=")
+        )
+        lines.append(line)
+    view = pd.DataFrame(lines)
+    main = next((name for name in MAIN_METRICS if name in view.columns), None)
+    if main:  # the best mean first
+        means = pd.to_numeric(view[main].str.split(" ").str[0], errors="coerce")
+        view = view.iloc[means.sort_values(ascending=False, na_position="last").index]
+    return view.to_string(index=False, max_colwidth=40)
 
 
 def main() -> None:
@@ -129,6 +173,11 @@ def main() -> None:
         "--sort",
         help=f"column to sort by, best first (default: {', '.join(MAIN_METRICS)}); "
         f"lowest first for {', '.join(sorted(LOWER_IS_BETTER))}, highest first for the others",
+    )
+    parser.add_argument(
+        "--by",
+        help="group the rows by this column, with the mean ± std of each metric: config_id puts "
+        "together the runs that differ only in their seed; experiment, model... work too",
     )
     parser.add_argument("--file", type=Path, default=RESULTS_FILE)
     parser.add_argument(
@@ -146,7 +195,8 @@ def main() -> None:
     if not args.file.exists():
         sys.exit(f"No results yet in {args.file}: `make train` or `make evaluate` adds rows.")
     with exit_on_user_error():
-        print(summary(read_results(args.file), args.sort))
+        table = read_results(args.file)
+        print(grouped_summary(table, args.by) if args.by else summary(table, args.sort))
 
 
 if __name__ == "__main__":

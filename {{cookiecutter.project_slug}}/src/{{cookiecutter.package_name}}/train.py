@@ -5,11 +5,13 @@ All settings come from configs/train.yaml and can be overridden on the command l
     python -m {{ cookiecutter.package_name }}.train model.optimizer.lr=0.01 trainer=gpu   (the same)
 The data, the model, the trainer, its callbacks and loggers are each built from their config
 group (`_target_` names the class), so another data source or network is a new config, not an
-edit here. Each run gets its own folder, outputs/train/<run_name>/, with the exact config
-(.hydra/), the log, and checkpoints/{best,last}.ckpt. Starting a run again with the same
-run_name resumes it from last.ckpt, so a crashed or requeued job carries on where it stopped.
+edit here. Each run gets its own folder, outputs/train/<run_name>/, with the exact config of each
+start (.hydra/<time>/), the log, and checkpoints/{best,last}.ckpt. Starting a run again with the
+same run_name resumes it from last.ckpt, so a crashed or requeued job carries on where it stopped,
+and ends exactly as if it had never stopped (runs.py, callbacks.py, data/sampling.py say how).
 """
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -19,18 +21,36 @@ from omegaconf import DictConfig, OmegaConf
 from {{ cookiecutter.package_name }} import config  # noqa: F401 (its resolvers, for the configs)
 from {{ cookiecutter.package_name }}.console import quiet_third_party_notices
 from {{ cookiecutter.package_name }}.errors import exit_on_user_error
+from {{ cookiecutter.package_name }}.runs import (
+    RunFolder,
+    ddp_processes_join_this_job,
+    distributed_job,
+    drop_segment_config,
+)
 
 log = logging.getLogger(__name__)
 
 
-def checkpoint_to_resume(cfg: DictConfig) -> str | None:
-    """The checkpoint to continue from: the one asked for, else this run's newest: last.ckpt, or
-    the one Lightning saved when SLURM warned of the time limit (hpc_ckpt_<n>.ckpt)."""
-    if cfg.ckpt_path:
-        return cfg.ckpt_path
-    run_dir = Path(cfg.paths.output_dir)
-    saved = [*run_dir.glob("checkpoints/last.ckpt"), *run_dir.glob("hpc_ckpt_*.ckpt")]
-    return str(max(saved, key=lambda path: path.stat().st_mtime)) if saved else None
+def train(cfg: DictConfig, add_row: bool = True) -> dict[str, float]:
+    """Train in this run's folder, resuming it if it crashed, and return the test metrics.
+
+    A run that already finished is not trained again: its metrics are returned as they were.
+    Only one process may hold a run folder: another one started with its run_name is refused.
+    """
+    from lightning.pytorch.utilities import rank_zero_only
+
+    folder = RunFolder(cfg.paths.output_dir)
+    # Under DDP the other processes work in the folder that the first one (rank zero) holds.
+    with folder if rank_zero_only.rank == 0 else contextlib.nullcontext(), distributed_job():
+        finished = folder.finished()
+        if finished is None or cfg.ckpt_path:
+            return fit_and_test(cfg, cfg.ckpt_path or folder.last_checkpoint, add_row)
+        log.info(
+            "The run %s finished on %s; nothing to do, no row added. Leave run_name unset to "
+            "start a new run.", cfg.run_name, finished["finished"],
+        )  # fmt: skip
+        drop_segment_config()  # this start did nothing: keep only the configs that trained
+        return finished["metrics"]
 
 
 def best_validation(trainer) -> dict[str, float]:  # noqa: ANN001 (a Lightning Trainer)
@@ -42,7 +62,7 @@ def best_validation(trainer) -> dict[str, float]:  # noqa: ANN001 (a Lightning T
     return {f"{callback.monitor}_best": float(callback.best_model_score)}
 
 
-def train(cfg: DictConfig) -> dict[str, float]:
+def fit_and_test(cfg: DictConfig, resume_from: str | Path | None, add_row: bool) -> dict:
     """Fit the model, test the best checkpoint on the test split, and return the test metrics.
 
     The test also draws figures and adds a row to results/results.csv (see report.py). With
@@ -52,7 +72,12 @@ def train(cfg: DictConfig) -> dict[str, float]:
     import lightning as L
 
     from {{ cookiecutter.package_name }} import provenance
-    from {{ cookiecutter.package_name }}.callbacks import EpochHistory, instantiate_callbacks
+    from {{ cookiecutter.package_name }}.callbacks import (
+        EpochHistory,
+        RandomState,
+        StopWhenDiverged,
+        instantiate_callbacks,
+    )
     from {{ cookiecutter.package_name }}.checks import check_run_settings
     from {{ cookiecutter.package_name }}.loggers import finish_loggers, instantiate_loggers
     from {{ cookiecutter.package_name }}.models.checkpoint import check_readable
@@ -63,11 +88,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
     quiet_third_party_notices()
     L.seed_everything(cfg.seed, workers=True)
     check_run_settings(cfg)
-    resume_from = checkpoint_to_resume(cfg)
     if resume_from:
         check_readable(resume_from, resuming=True)
 
-    datamodule = hydra.utils.instantiate(cfg.data)
+    # The seed also decides the order of the training examples, epoch by epoch.
+    datamodule = hydra.utils.instantiate(cfg.data, shuffle_seed=cfg.seed)
     # The model gets its settings as plain values (saved in its checkpoints) and builds its
     # network, optimizer and scheduler itself; the data tells it the input shape and classes.
     model = hydra.utils.instantiate(
@@ -76,10 +101,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
     if cfg.compile:  # in place: the checkpoints keep the network's own parameter names
         model.network.compile()
     history = EpochHistory()  # the per-epoch metrics, for the learning-curve figure
+    # With RandomState, a run resumed from a checkpoint ends exactly as if never stopped.
+    callbacks = [*instantiate_callbacks(cfg.callbacks), history, RandomState(), StopWhenDiverged()]
     trainer = hydra.utils.instantiate(
-        cfg.trainer,
-        callbacks=[*instantiate_callbacks(cfg.callbacks), history],
-        logger=instantiate_loggers(cfg.logger) or False,
+        cfg.trainer, callbacks=callbacks, logger=instantiate_loggers(cfg.logger) or False
     )
     try:
         run = provenance.collect(cfg)  # which code, data and command line: logged with the settings
@@ -88,6 +113,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
         if resume_from:
             log.info("Resuming from %s", resume_from)
+        ddp_processes_join_this_job()  # in a sweep (-m), no folder of their own under DDP
         trainer.fit(model, datamodule=datamodule, ckpt_path=resume_from)
         record_fit(cfg, trainer, model, history)
         if not cfg.test:
@@ -102,7 +128,9 @@ def train(cfg: DictConfig) -> dict[str, float]:
         log.info("Best checkpoint: %s", best or "(checkpointing off)")
         for name, value in test_metrics.items():
             log.info("%-16s %.4f", name, value)
-        record_test(cfg, trainer, model, datamodule, test_metrics, best, run)
+        row = record_test(cfg, trainer, model, datamodule, test_metrics, best, run, add_row=add_row)
+        if trainer.is_global_zero:
+            RunFolder(cfg.paths.output_dir).mark_finished(test_metrics, row)
         return {**test_metrics, **best_validation(trainer)}
     finally:
         finish_loggers(trainer.loggers)  # whatever happened: the W&B run is closed and written

@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, TensorDataset
 
 from {{ cookiecutter.package_name }}.data.info import DataInfo, override_value
+from {{ cookiecutter.package_name }}.data.sampling import EpochSampler
 from {{ cookiecutter.package_name }}.data.splits import SPLITS, write_processed
 from {{ cookiecutter.package_name }}.errors import UserError
 
@@ -36,7 +37,12 @@ class RawDataError(UserError):
 
 
 class PreparedData(L.LightningDataModule):
-    """Loads the prepared train/val/test arrays and batches them; the test split is not shuffled."""
+    """Loads the prepared train/val/test arrays and batches them; the test split is not shuffled.
+
+    The training order depends only on `shuffle_seed` and the epoch (see sampling.py), and every
+    checkpoint records how far training got in it, so that a resumed run goes on exactly where
+    it stopped.
+    """
 
     def __init__(
         self,
@@ -45,6 +51,7 @@ class PreparedData(L.LightningDataModule):
         preparation: dict | DictConfig,
         batch_size: int = 64,
         num_workers: int = 0,
+        shuffle_seed: int = 0,
     ) -> None:
         super().__init__()
         self.name = name
@@ -52,8 +59,10 @@ class PreparedData(L.LightningDataModule):
         self.preparation = as_plain(preparation)
         self.batch_size = batch_size
         self.num_workers = num_workers
+        self.shuffle_seed = shuffle_seed
         self.datasets: dict[str, TensorDataset] = {}
         self._metadata: dict | None = None
+        self._resume_at = (0, 0)  # (epoch, examples done): set from a checkpoint
 
     # ------------------------------------------------------------------ `make data`
     def prepare(self) -> DataInfo:
@@ -113,22 +122,38 @@ class PreparedData(L.LightningDataModule):
             self.datasets[split] = TensorDataset(inputs, targets)
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
+        sampler = EpochSampler(len(self.datasets["train"]), self.shuffle_seed)
+        sampler.resume_at(*self._resume_at)
+        return self._loader("train", sampler)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader("val", shuffle=False)
+        return self._loader("val")
 
     def test_dataloader(self) -> DataLoader:
-        return self._loader("test", shuffle=False)
+        return self._loader("test")
 
-    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+    def _loader(self, split: str, sampler: EpochSampler | None = None) -> DataLoader:
         return DataLoader(
             self.datasets[split],
             batch_size=self.batch_size,
-            shuffle=shuffle,
+            sampler=sampler,  # None: in order
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
+            # A generator of its own: creating a loader then draws nothing from the global random
+            # state, which decides dropout, so a resumed run's dropout matches the uninterrupted.
+            generator=torch.Generator().manual_seed(self.shuffle_seed),
         )
+
+    def state_dict(self) -> dict:
+        """Where training is in the order of the examples: saved in every checkpoint."""
+        if self.trainer is None:
+            return {}
+        trained = self.trainer.fit_loop.epoch_loop.batch_progress.current.processed
+        return {"epoch": self.trainer.current_epoch, "examples_done": trained * self.batch_size}
+
+    def load_state_dict(self, state: dict) -> None:
+        if state:
+            self._resume_at = (state["epoch"], state["examples_done"])
 
     def test_figures(self, targets: np.ndarray, predictions: np.ndarray) -> dict[str, Figure]:
         """Figures of the test split that only this kind of data can draw (e.g. the images)."""

@@ -10,6 +10,7 @@ import logging
 import hydra
 from omegaconf import DictConfig
 
+from {{ cookiecutter.package_name }} import runs  # noqa: F401 (registers ${unique_run_name:})
 from {{ cookiecutter.package_name }}.data.info import DataInfo
 from {{ cookiecutter.package_name }}.errors import exit_on_user_error
 

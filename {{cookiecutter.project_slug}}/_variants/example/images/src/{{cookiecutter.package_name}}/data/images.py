@@ -36,8 +36,9 @@ class ImageFolderData(PreparedData):
         preparation: dict,
         batch_size: int = 64,
         num_workers: int = 0,
+        shuffle_seed: int = 0,
     ) -> None:
-        super().__init__(name, processed_dir, preparation, batch_size, num_workers)
+        super().__init__(name, processed_dir, preparation, batch_size, num_workers, shuffle_seed)
         self.raw_dir = Path(raw_dir)
 
     def prepare(self) -> DataInfo:

@@ -113,8 +113,9 @@ class TableData(PreparedData):
         preparation: dict,
         batch_size: int = 32,
         num_workers: int = 0,
+        shuffle_seed: int = 0,
     ) -> None:
-        super().__init__(name, processed_dir, preparation, batch_size, num_workers)
+        super().__init__(name, processed_dir, preparation, batch_size, num_workers, shuffle_seed)
         self.raw_file = Path(raw_file)
 
     def prepare(self) -> DataInfo:

@@ -1,0 +1,42 @@
+"""`make reproduce ROW=<n>`: a row's settings run again give the same numbers, bit for bit on the
+CPU; a row made with other code or data is refused with what to run."""
+
+import pandas as pd
+import pytest
+import torch
+
+from {{ cookiecutter.package_name }}.reproduce import ReproduceError, comparison, reproduce
+from {{ cookiecutter.package_name }}.train import train
+
+
+def test_a_row_is_reproduced_exactly_and_other_code_or_data_refused(train_config, tmp_path) -> None:
+    metrics = train(train_config("trainer=cpu", "logger=csv", "trainer.max_epochs=2"))
+    table_file = tmp_path / "results" / "results.csv"
+
+    row, again = reproduce(1, table_file)
+    assert again == metrics  # every test metric, to the last bit
+    assert "DIFFERENT" not in comparison(1, row, again)
+    (rerun,) = (tmp_path / "outputs" / "reproduce").iterdir()
+    original = torch.load(tmp_path / "checkpoints" / "best.ckpt", weights_only=True)["state_dict"]
+    repeated = torch.load(rerun / "checkpoints" / "best.ckpt", weights_only=True)["state_dict"]
+    assert all(torch.equal(original[key], repeated[key]) for key in original)
+    assert len(pd.read_csv(table_file)) == 1  # a reproduction adds no row
+
+    for column, value, advice in [
+        ("git_commit", "0123456789abcdef", "git checkout 0123456789ab"),
+        ("data_hash", "d41d8cd98f00b204e9800998ecf8427e", "make data-pull"),
+        ("test_set_md5", "d41d8cd98f00b204e9800998ecf8427e", 'make data ARGS="data.preparation'),
+    ]:
+        table = pd.read_csv(table_file, dtype=str, keep_default_na=False)
+        changed = tmp_path / "results" / "changed.csv"  # beside the table, as if edited
+        table.assign(**{column: value}).to_csv(changed, index=False)
+        with pytest.raises(ReproduceError, match=advice.replace("(", r"\(")):
+            reproduce(1, changed)
+
+
+def test_a_row_that_does_not_exist_is_named(train_config, tmp_path) -> None:
+    table_file = tmp_path / "results" / "results.csv"
+    table_file.parent.mkdir()
+    table_file.write_text("timestamp,model,description\n")
+    with pytest.raises(ReproduceError, match="No row 3"):
+        reproduce(3, table_file)

@@ -1,0 +1,93 @@
+"""Resume is exact: a training killed with SIGKILL in the middle of an epoch and started again
+ends with the same weights and metrics, tensor for tensor, as the same run left alone."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import lightning as L
+import pytest
+import torch
+
+pytestmark = pytest.mark.slow  # four trainings, each a new Python process
+
+TESTS = Path(__file__).resolve().parent
+SETTINGS = [
+    "trainer=cpu", "logger=csv", "trainer.max_epochs=3", "callbacks.progress_bar=null",
+    "callbacks.last_checkpoint.every_n_train_steps=5",  # last.ckpt in the middle of epochs too
+]  # fmt: skip
+KILL_AT_STEP = 27  # the 8th batch of the 2nd epoch (the digits' training split has 20 batches)
+
+
+class SigkillAt(L.Callback):
+    """Kills its own process, as `kill -9` would, once training reaches the given step."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_end(self, trainer: L.Trainer, *args: object) -> None:
+        if trainer.global_step == self.step:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def start(root: Path, data_dir: Path, run_name: str, *extra: str) -> subprocess.CompletedProcess:
+    """`python -m <package>.train` with the test's settings, as a user starts it."""
+    command = [
+        sys.executable, "-m", "{{ cookiecutter.package_name }}.train", *SETTINGS, *extra,
+        f"run_name={run_name}", f"paths.root_dir={root}", f"paths.data_dir={data_dir}",
+        f"paths.log_dir={root / 'outputs'}",
+    ]  # fmt: skip
+    search_path = os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": search_path}  # the tests folder: SigkillAt
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+
+
+def weights(checkpoint: Path) -> dict[str, torch.Tensor]:
+    return torch.load(checkpoint, weights_only=True)["state_dict"]
+
+
+def test_killed_run_resumes_to_the_same_weights_and_metrics(data_dir, tmp_path) -> None:
+    whole = start(tmp_path, data_dir, "whole")
+    assert whole.returncode == 0, whole.stderr[-3000:]
+
+    killed = start(tmp_path, data_dir, "killed", "+callbacks.kill._target_=test_resume.SigkillAt",
+                   f"+callbacks.kill.step={KILL_AT_STEP}")  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    run = tmp_path / "outputs" / "train" / "killed"
+    saved = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    assert saved["global_step"] == 25 and saved["epoch"] == 1  # the middle of the 2nd epoch
+    assert not (run / "checkpoints" / "finished.json").exists()
+
+    resumed = start(tmp_path, data_dir, "killed")  # the same command again
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "Resuming from" in resumed.stdout + resumed.stderr
+
+    for name in ("best.ckpt", "last.ckpt"):
+        left_alone = weights(tmp_path / "outputs" / "train" / "whole" / "checkpoints" / name)
+        after_kill = weights(run / "checkpoints" / name)
+        assert left_alone.keys() == after_kill.keys()
+        for key, tensor in left_alone.items():
+            assert torch.equal(tensor, after_kill[key]), (name, key)
+    finished = {
+        name: json.loads((tmp_path / "outputs" / "train" / name / "checkpoints" /
+                          "finished.json").read_text())["metrics"]
+        for name in ("whole", "killed")
+    }  # fmt: skip
+    assert finished["whole"] == finished["killed"]  # every test metric, to the last bit
+
+    # The figures and logs cover the whole run; each start's settings are kept.
+    history = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["callbacks"]
+    (epochs,) = [state["epochs"] for key, state in history.items() if "EpochHistory" in key]
+    assert [epoch["epoch"] for epoch in epochs] == [0, 1, 2]
+    assert (tmp_path / "reports" / "figures" / "killed" / "learning_curves.png").is_file()
+    assert len(list((run / ".hydra").glob("*/config.yaml"))) == 2
+    assert (run / "train.log").read_text().count("Seed set to") == 2  # both starts, one log
+
+    # Started once more, the finished run does nothing and adds no row.
+    again = start(tmp_path, data_dir, "killed")
+    assert again.returncode == 0 and "finished on" in again.stdout + again.stderr
+    rows = (tmp_path / "results" / "results.csv").read_text().strip().splitlines()
+    assert len(rows) == 3  # the header, the run left alone and the resumed one
