@@ -111,6 +111,7 @@ class StopWhenDiverged(L.Callback):
             "(+trainer.gradient_clip_val=1.0). No row was added to the results."
         )
 
+
 def progress_bar(refresh_rate: int) -> ProgressBar:
     """A progress bar in a terminal; one plain line per epoch where output goes to a file (SLURM
     jobs, CI, `| tee`), which a redrawn bar would fill with hundreds of fragments."""

@@ -12,9 +12,9 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from {{ cookiecutter.package_name }} import config  # noqa: F401 (its resolvers, for the configs)
+# For the resolvers they register, which configs use: ${mixed_precision:}, ${unique_run_name:}.
+from {{ cookiecutter.package_name }} import config, runs  # noqa: F401
 from {{ cookiecutter.package_name }}.console import quiet_third_party_notices
-from {{ cookiecutter.package_name }} import runs  # noqa: F401 (registers ${unique_run_name:})
 from {{ cookiecutter.package_name }}.data.info import DataInfo
 from {{ cookiecutter.package_name }}.errors import UserError, exit_on_user_error
 
