@@ -129,9 +129,10 @@ def fit_and_test(cfg: DictConfig, resume_from: str | Path | None, add_row: bool)
         for name, value in test_metrics.items():
             log.info("%-16s %.4f", name, value)
         row = record_test(cfg, trainer, model, datamodule, test_metrics, best, run, add_row=add_row)
+        metrics = {**test_metrics, **best_validation(trainer)}
         if trainer.is_global_zero:
-            RunFolder(cfg.paths.output_dir).mark_finished(test_metrics, row)
-        return {**test_metrics, **best_validation(trainer)}
+            RunFolder(cfg.paths.output_dir).mark_finished(metrics, row)
+        return metrics
     finally:
         finish_loggers(trainer.loggers)  # whatever happened: the W&B run is closed and written
 
