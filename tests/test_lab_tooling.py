@@ -144,7 +144,8 @@ def test_pre_commit_catches_what_it_guards_against(bake, tmp_path: Path) -> None
     (project / "configs" / "broken.yaml").write_text("model: [1, 2\n")
     (project / "notes.md").write_text("trailing spaces   \n")
     (project / "scratch.py").write_text("import os\n")  # an unused import
-    (project / "server_key.txt").write_text("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n")
+    private_key = "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n"
+    (project / "server_key.txt").write_text(private_key)
     (project / "weights.bin").write_bytes(b"\0" * 2_000_000)
     git(project, "add", "--all")
 
