@@ -14,8 +14,9 @@ help: ## Show this list of commands
 $(BIN)/.installed: requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	@# PyTorch first and alone: the CPU build, before anything that depends on it can pull CUDA.
-	$(BIN)/python -m pip install --quiet -c constraints.txt torch
+	@# PyTorch and torchvision first, as the pinned pair (timm needs torchvision, and only this
+	@# pair imports together), before anything that depends on them can pull another build.
+	$(BIN)/python -m pip install --quiet -c constraints.txt torch torchvision
 	$(BIN)/python -m pip install --quiet -c constraints.txt -r requirements-dev.txt
 	touch $@
 

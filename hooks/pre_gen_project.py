@@ -19,7 +19,8 @@ IMPORTED_MODULES = {
     "hydra", "lightning", "matplotlib", "numpy", "omegaconf", "pandas", "PIL", "palmerpenguins",
     "pytest", "sklearn", "tests", "torch", "torchmetrics", "wandb", "dvc", "filelock",
     "nbclient", "nbformat", "jupyter_client", "ipykernel", "pre_commit", "yaml", "jinja2",
-    "mlflow", "tensorboard", "optuna", "submitit", "timing", "cluster_helpers",
+    "mlflow", "tensorboard", "optuna", "submitit", "timing", "cluster_helpers", "timm",
+    "test_wandb",
 }  # fmt: skip
 # Installed with Python but missing from sys.stdlib_module_names: `test` is CPython's own test
 # suite, and `import test.train` would look inside it.
@@ -29,7 +30,7 @@ UNLISTED_STDLIB = {"test", "idlelib", "ensurepip", "venv", "lib2to3", "turtledem
 # paths get long on clusters: 100 keeps every name well inside the limit.
 MAX_NAME_LENGTH = 100
 # Written apart ("{" "{"), because Jinja renders this file before it runs.
-JINJA_MARKUP = ("{" "{", "{" "%", "{" "#")
+JINJA_MARKUP = ("{" "{", "{" "%", "{" "#")  # fmt: skip
 PLAIN_TEXT_EXAMPLE = {"project_name": "Cloud Classifier", "description": "A cloud classifier."}
 PACKAGE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 # PEP 508 distribution names, which are also safe directory names.

@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import sysconfig
 import venv as venv_module
 from collections.abc import Callable
@@ -69,7 +70,11 @@ class InstalledProject:
         self.python = venv / "bin" / "python"
         self.env = {
             **os.environ,
-            "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+            # The parent environment's tools (pre-commit's hooks, ruff) after the project's own:
+            # its packages reach the project through a .pth file, but their commands do not.
+            "PATH": os.pathsep.join(
+                [str(venv / "bin"), str(Path(sys.executable).parent), os.environ["PATH"]]
+            ),
             "WANDB_MODE": "offline",
             "WANDB_DIR": str(path / ".wandb-home"),
             "WANDB_CACHE_DIR": str(path / ".wandb-home"),

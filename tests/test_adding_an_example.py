@@ -224,7 +224,7 @@ def test_a_third_example_is_one_folder_and_one_entry(tmp_path: Path) -> None:
     for module, *overrides in (
         ["cloud_classifier.data.example"],
         ["cloud_classifier.data.prepare"],
-        ["cloud_classifier.train", "debug=smoke", "logger=csv"],
+        ["cloud_classifier.train", "trainer=cpu", "trainer.max_epochs=2", "logger=csv"],
     ):
         run([sys.executable, "-m", module, *overrides], cwd=project, env=env)
     assert list((project / "outputs" / "train").glob("*/checkpoints/*.ckpt"))

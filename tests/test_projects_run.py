@@ -55,7 +55,7 @@ def test_generated_slow_tests_pass(installed_project, answers: dict, tests: list
 def test_make_help_lists_every_target(installed_project) -> None:
     project = installed_project()
     makefile_targets = set(re.findall(r"^([a-z-]+):.*##", (project.path / "Makefile").read_text(), re.M))
-    listed = set(re.findall(r"make (\S+)", project.make("help")))
+    listed = set(re.findall(r"^\s*make (\S+)", project.make("help"), re.M))
     assert {"install", "data", "train", "evaluate", "test", "lint"} <= listed
     assert listed == makefile_targets
 

@@ -43,14 +43,16 @@ def test_callbacks_build(train_config) -> None:
     callbacks = instantiate_callbacks(train_config().callbacks)
     names = {type(callback).__name__ for callback in callbacks}
     # Tests write to no terminal: one line per epoch instead of a progress bar.
-    assert names == {"ModelCheckpoint", "EarlyStopping", "LearningRateMonitor", "EpochLines"}
+    assert names == {
+        "ModelCheckpoint", "EarlyStoppingInSteps", "LearningRateMonitor", "EpochLines"
+    }  # fmt: skip
 
 
 def test_debug_switches_early_stopping_off(train_config) -> None:
     from {{ cookiecutter.package_name }}.callbacks import instantiate_callbacks
 
     callbacks = instantiate_callbacks(train_config("debug=smoke").callbacks)
-    assert "EarlyStopping" not in {type(callback).__name__ for callback in callbacks}
+    assert not any("EarlyStopping" in type(callback).__name__ for callback in callbacks)
 
 
 @pytest.mark.parametrize("name", ["prepare", "evaluate"])
@@ -84,3 +86,31 @@ def test_misspelt_experiment_runs_nothing(data_dir, tmp_path) -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "Available options in 'experiment'" in result.stderr
     assert "example" in result.stderr and list(tmp_path.iterdir()) == []
+
+
+def test_training_length_is_fitted_to_the_data_when_left_null(train_config, data_source) -> None:
+    """A few hundred examples get as many optimizer steps as a few thousand."""
+    from {{ cookiecutter.package_name }}.schedule import fit_to_data, fitted_batch_size
+
+    assert fitted_batch_size(126, min_batches=8) == 16  # 8 batches of 16, not 2 of 64
+    assert fitted_batch_size(20_000, min_batches=8) == 64
+    cfg = train_config()
+    chosen = fit_to_data(cfg, data_source())
+    train_size = data_source().metadata["split_sizes"]["train"]
+    steps = cfg.trainer.max_epochs * -(-train_size // cfg.data.batch_size)
+    assert steps >= cfg.schedule.min_steps and chosen.startswith(f"Fitted to {train_size}")
+    explicit = train_config("trainer.max_epochs=3", "data.batch_size=5")
+    fit_to_data(explicit, data_source())
+    assert (explicit.trainer.max_epochs, explicit.data.batch_size) == (3, 5)  # given: kept
+
+
+def test_early_stopping_patience_is_counted_in_steps() -> None:
+    from types import SimpleNamespace
+
+    from {{ cookiecutter.package_name }}.callbacks import EarlyStoppingInSteps
+
+    stopping = EarlyStoppingInSteps(patience_steps=200, min_patience=3, monitor="val/loss")
+    stopping.on_train_start(SimpleNamespace(num_training_batches=8), None)
+    assert stopping.patience == 25  # 200 steps of 8 batches per epoch
+    stopping.on_train_start(SimpleNamespace(num_training_batches=1000), None)
+    assert stopping.patience == 3  # never fewer than min_patience epochs

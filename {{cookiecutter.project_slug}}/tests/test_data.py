@@ -16,14 +16,15 @@ from {{ cookiecutter.package_name }}.data.prepare import prepare
 from {{ cookiecutter.package_name }}.data.splits import (
     SPLITS,
     SplitError,
+    open_split,
     stratified_split,
     write_processed,
 )
 
 
 def load_split(data_dir, split: str) -> tuple[np.ndarray, np.ndarray]:
-    with np.load(data_dir / "processed" / f"{split}.npz") as arrays:
-        return arrays["x"], arrays["y"]
+    inputs, targets = open_split(data_dir / "processed", split)
+    return np.asarray(inputs), np.asarray(targets)
 
 
 def test_split_sizes_and_disjointness() -> None:
@@ -89,8 +90,8 @@ def test_missing_raw_data_says_what_to_run(tmp_path) -> None:
 
 def test_missing_split_file_says_to_prepare_again(data_dir, data_source, tmp_path) -> None:
     shutil.copytree(data_dir / "processed", tmp_path / "processed")
-    (tmp_path / "processed" / "test.npz").unlink()
-    with pytest.raises(MissingDataError, match=r"processed/test.npz is missing .* `make data`"):
+    (tmp_path / "processed" / "test_x.npy").unlink()
+    with pytest.raises(MissingDataError, match=r"processed/test_x.npy is missing .* `make data`"):
         data_source(data_dir=tmp_path).setup()
 
 

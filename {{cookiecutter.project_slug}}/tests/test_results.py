@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 
+import hydra
 import pytest
 
 from {{ cookiecutter.package_name }}.results import (
@@ -180,7 +181,8 @@ def test_training_adds_a_row_and_figures(train_config, tmp_path) -> None:
     assert saved["run"]["git_commit"] == row["git_commit"]
     head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
     assert row["git_commit"] == (head.stdout.strip() if head.returncode == 0 else "no git commit")
-    assert row["test_set"].startswith(cfg.data.name + "/test")
+    data_name = hydra.utils.instantiate(cfg.data).name  # data.name, or the folder or file's name
+    assert row["test_set"].startswith(data_name + "/test")
     assert "not tracked by DVC" in row["data_hash"]  # the test data folder is not a DVC repository
     figures = sorted(p.name for p in (tmp_path / "reports" / "figures" / cfg.run_name).iterdir())
     # The classifier's figures; the example may add its own (test images, for instance).

@@ -69,7 +69,8 @@ def test_optuna_search_records_every_trial_and_prints_the_best(data_dir, tmp_pat
     command = [
         sys.executable, "-m", "{{ cookiecutter.package_name }}.train", "-m",
         "hparams_search=optuna", "hydra/launcher=basic", "hydra.sweeper.n_trials=3",
-        "hydra.sweeper.n_jobs=1", "debug=smoke", "logger=csv", f"paths.root_dir={tmp_path}",
+        "hydra.sweeper.n_jobs=1", "trainer=cpu", "trainer.max_epochs=1", "logger=csv",
+        f"paths.root_dir={tmp_path}",
         f"paths.data_dir={data_dir}", f"paths.log_dir={tmp_path}/outputs",
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT)

@@ -12,7 +12,7 @@ import hydra
 import lightning as L
 import numpy as np
 import torch
-from lightning.pytorch.callbacks import ProgressBar, TQDMProgressBar
+from lightning.pytorch.callbacks import EarlyStopping, ProgressBar, TQDMProgressBar
 from omegaconf import DictConfig
 
 from {{ cookiecutter.package_name }}.errors import UserError
@@ -149,3 +149,23 @@ class EpochLines(ProgressBar):
         seconds = time.monotonic() - self.epoch_started
         log.info("epoch %d/%d (%.1f s)  %s", trainer.current_epoch + 1, trainer.max_epochs,
                  seconds, shown)  # fmt: skip
+
+
+class EarlyStoppingInSteps(EarlyStopping):
+    """Early stopping whose patience is counted in optimizer steps, not in epochs.
+
+    `patience_steps=300` stops training once the monitored value has not improved for 300 steps,
+    whether an epoch is 2 batches or 2,000. Validation runs once per epoch, so the patience becomes
+    ceil(300 / batches per epoch) epochs, and at least `min_patience`: a small validation set is
+    noisy, and one unlucky epoch must not end a run.
+    """
+
+    def __init__(self, patience_steps: int, min_patience: int = 3, **settings: object) -> None:
+        super().__init__(patience=min_patience, **settings)
+        self.patience_steps = patience_steps
+        self.min_patience = min_patience
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        batches = trainer.num_training_batches  # known once the training data is loaded
+        batches = int(batches) if math.isfinite(batches) and batches > 0 else 1
+        self.patience = max(self.min_patience, math.ceil(self.patience_steps / batches))

@@ -18,11 +18,11 @@ class SettingError(UserError):
 
 def check_run_settings(cfg: DictConfig) -> None:
     """Stop on settings that cannot work, before any data, model or logger is built."""
-    batch_size = cfg.data.get("batch_size", 1)
-    if not isinstance(batch_size, int) or batch_size < 1:
+    batch_size = cfg.data.get("batch_size")  # null: fitted to the data's size (schedule.py)
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         raise SettingError(
             f"data.batch_size is {batch_size!r}: set it to a whole number of examples, 1 or more, "
-            "e.g. data.batch_size=64."
+            "e.g. data.batch_size=64, or null to fit it to the data."
         )
     accelerator = str(cfg.trainer.get("accelerator", "auto"))
     if accelerator in GPU_ACCELERATORS and not torch.cuda.is_available():

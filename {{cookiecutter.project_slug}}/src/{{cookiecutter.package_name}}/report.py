@@ -25,6 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 from {{ cookiecutter.package_name }} import plots
 from {{ cookiecutter.package_name }}.callbacks import EpochHistory
 from {{ cookiecutter.package_name }}.data.datamodule import PreparedData
+from {{ cookiecutter.package_name }}.data.splits import split_md5
 from {{ cookiecutter.package_name }}.models.supervised import SupervisedModule
 from {{ cookiecutter.package_name }}.results import (
     CONFIGS_DIR,
@@ -132,11 +133,11 @@ def record_test(
     config_file, config_id = save_settings(cfg, datamodule, run)
     row = {
         "timestamp": datetime.now().isoformat(sep=" ", timespec="seconds"),
-        "model": model.hparams.network["_target_"].rsplit(".", 1)[-1],
+        "model": model.network_name,
         "description": cfg.get("description") or "",
         **metrics,
         "test_set": f"{datamodule.info.name}/test ({len(targets)} examples)",
-        "test_set_md5": file_md5(datamodule.processed_dir / "test.npz"),
+        "test_set_md5": split_md5(datamodule.processed_dir, "test"),
         "seed": cfg.get("seed", ""),
         "run_name": cfg.run_name,
         "config_id": config_id,
@@ -191,11 +192,6 @@ def save_settings(
 
 def text_hash(value: object) -> str:
     return hashlib.sha1(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def file_md5(path: Path) -> str:
-    """The MD5 of a file, as DVC computes it: the same test split always has the same value."""
-    return hashlib.md5(path.read_bytes()).hexdigest()
 
 
 def wandb_run(trainer: L.Trainer) -> str:

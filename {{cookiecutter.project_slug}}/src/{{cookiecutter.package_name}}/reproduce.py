@@ -60,10 +60,11 @@ def check_same_code_and_data(number: int, row: pd.Series, cfg: DictConfig) -> No
             f"Row {number} was made with the data {row['data_hash'][:40]!r}, but data/raw here is "
             f"{data[:40]!r}: run `make data-pull` (DVC brings back the data of this commit)."
         )
-    from {{ cookiecutter.package_name }}.report import file_md5
+    from {{ cookiecutter.package_name }}.data.splits import split_files, split_md5
 
-    test_split = Path(cfg.data.processed_dir) / "test.npz"
-    if not test_split.exists() or file_md5(test_split) != row["test_set_md5"]:
+    processed_dir = Path(cfg.data.processed_dir)
+    prepared = all(path.exists() for path in split_files(processed_dir, "test"))
+    if not prepared or split_md5(processed_dir, "test") != row["test_set_md5"]:
         preparation = DataInfo("", [], "", "", preparation=dict(cfg.data.preparation))
         raise ReproduceError(
             f"The prepared test split is not the one row {number} was tested on: prepare the "

@@ -82,6 +82,7 @@ def fit_and_test(cfg: DictConfig, resume_from: str | Path | None, add_row: bool)
     from {{ cookiecutter.package_name }}.loggers import finish_loggers, instantiate_loggers
     from {{ cookiecutter.package_name }}.models.checkpoint import check_readable
     from {{ cookiecutter.package_name }}.report import record_fit, record_test
+    from {{ cookiecutter.package_name }}.schedule import fit_to_data
 
     # Lightning adds its own console handler; Hydra's already prints and saves these messages.
     logging.getLogger("lightning").handlers.clear()
@@ -92,7 +93,9 @@ def fit_and_test(cfg: DictConfig, resume_from: str | Path | None, add_row: bool)
         check_readable(resume_from, resuming=True)
 
     # The seed also decides the order of the training examples, epoch by epoch.
-    datamodule = hydra.utils.instantiate(cfg.data, shuffle_seed=cfg.seed)
+    datamodule = hydra.utils.instantiate(cfg.data)
+    datamodule.shuffle_seed = cfg.seed  # set here: a data source needs no setting of its own
+    fit_to_data(cfg, datamodule)  # batch size and epochs left null: fitted to the data's size
     # The model gets its settings as plain values (saved in its checkpoints) and builds its
     # network, optimizer and scheduler itself; the data tells it the input shape and classes.
     model = hydra.utils.instantiate(

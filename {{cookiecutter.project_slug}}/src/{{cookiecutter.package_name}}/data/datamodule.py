@@ -3,7 +3,9 @@
 A data source (configs/data/<name>.yaml names its class) subclasses `PreparedData` and writes
 `prepare()`: read the raw data, split it, and store the splits with `write_splits()`. `make data`
 calls `prepare()`; training and evaluation only read what it wrote, from data/processed:
-<split>.npz (inputs `x`, targets `y`) and metadata.json (the DataInfo and the settings used).
+<split>_x.npy and <split>_y.npy (inputs and targets, see splits.py) and metadata.json (the
+DataInfo and the settings used). Training reads the arrays memory-mapped, a batch at a time, so
+its memory does not grow with the dataset; DataLoader workers (`data.num_workers`) read ahead.
 
 The settings under `data.preparation` decide what `make data` writes. A run whose settings
 differ from those of the prepared data stops with the command that prepares it again: a model
@@ -11,6 +13,7 @@ is never trained or tested on data it did not ask for.
 """
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import lightning as L
@@ -18,14 +21,15 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 from omegaconf import DictConfig, OmegaConf
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, Dataset
 
 from {{ cookiecutter.package_name }}.data.info import DataInfo, override_value
 from {{ cookiecutter.package_name }}.data.sampling import EpochSampler
-from {{ cookiecutter.package_name }}.data.splits import SPLITS, write_processed
+from {{ cookiecutter.package_name }}.data.splits import SPLITS, open_split, split_files, write_processed
 from {{ cookiecutter.package_name }}.errors import UserError
 
 METADATA_FILE = "metadata.json"
+DEFAULT_BATCH_SIZE = 64  # when data.batch_size is null and nothing fitted it (schedule.py)
 
 
 class MissingDataError(UserError):
@@ -36,12 +40,66 @@ class RawDataError(UserError):
     """The raw data is missing, unreadable, or does not fit the settings; the message says why."""
 
 
+class SplitDataset(Dataset):
+    """The (input, target) pairs of one prepared split, read from its memory-mapped files.
+
+    A batch is read with one indexing of the map (`__getitems__`, which the DataLoader calls
+    with the batch's indices), so only its rows are read from disk.
+    """
+
+    def __init__(self, processed_dir: Path, split: str) -> None:
+        self.processed_dir, self.split = Path(processed_dir), split
+        self._arrays: tuple[np.ndarray, np.ndarray] | None = None
+        self.length = len(self.arrays[1])
+
+    @property
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Inputs [N, ...] and targets [N], memory-mapped: opened on first use in each process."""
+        if self._arrays is None:
+            self._arrays = open_split(self.processed_dir, self.split)
+        return self._arrays
+
+    def __getstate__(self) -> dict:
+        # A DataLoader worker started by "spawn" receives a pickled copy of the dataset: give it
+        # the paths, not the mapped arrays (a memory map pickles as its whole content).
+        return {**self.__dict__, "_arrays": None}
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.__getitems__([index])[0]
+
+    def __getitems__(self, indices: list[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        inputs, targets = self.arrays
+        rows = np.asarray(indices)
+        batch_inputs = torch.from_numpy(
+            np.ascontiguousarray(inputs[rows])
+        )  # copies these rows only
+        batch_targets = torch.from_numpy(np.ascontiguousarray(targets[rows]))
+        return list(zip(batch_inputs, batch_targets, strict=True))
+
+
+@dataclass
+class NewInputs:
+    """New data for `make predict`: what each input is called, and the inputs themselves.
+
+    `dataset` yields (input, usable) for every name, in order; `usable` is False for an input that
+    could not be read, and `problems` says why for each of those (listed, never fatal).
+    """
+
+    names: list[str]
+    dataset: Dataset
+    problems: dict[str, str] = field(default_factory=dict)
+
+
 class PreparedData(L.LightningDataModule):
     """Loads the prepared train/val/test arrays and batches them; the test split is not shuffled.
 
     The training order depends only on `shuffle_seed` and the epoch (see sampling.py), and every
     checkpoint records how far training got in it, so that a resumed run goes on exactly where
     it stopped.
+    `batch_size` null: 64, unless training fits it to the data's size first (schedule.py).
     """
 
     def __init__(
@@ -49,7 +107,7 @@ class PreparedData(L.LightningDataModule):
         name: str,
         processed_dir: str,
         preparation: dict | DictConfig,
-        batch_size: int = 64,
+        batch_size: int | None = None,
         num_workers: int = 0,
         shuffle_seed: int = 0,
     ) -> None:
@@ -60,9 +118,10 @@ class PreparedData(L.LightningDataModule):
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.shuffle_seed = shuffle_seed
-        self.datasets: dict[str, TensorDataset] = {}
+        self.datasets: dict[str, Dataset] = {}
         self._metadata: dict | None = None
         self._resume_at = (0, 0)  # (epoch, examples done): set from a checkpoint
+        self.new_inputs: NewInputs | None = None
 
     # ------------------------------------------------------------------ `make data`
     def prepare(self) -> DataInfo:
@@ -80,13 +139,19 @@ class PreparedData(L.LightningDataModule):
         extra_metadata: dict | None = None,
         extra_files: dict[str, bytes] | None = None,
     ) -> None:
-        """Write the arrays and metadata.json, replacing processed_dir whole."""
-        metadata = {
-            "info": info.as_dict(),
-            "split_sizes": {split: len(arrays[split][1]) for split in SPLITS},
-            **(extra_metadata or {}),
-        }
+        """Write arrays that fit in memory and metadata.json, replacing processed_dir whole.
+
+        Data larger than memory is written a chunk at a time with splits.ProcessedWriter instead
+        (see data/images.py), with the same `metadata_for`.
+        """
+        sizes = {split: len(arrays[split][1]) for split in SPLITS}
+        metadata = self.metadata_for(info, sizes, extra_metadata)
         write_processed(self.processed_dir, arrays, metadata, extra_files)
+
+    @staticmethod
+    def metadata_for(info: DataInfo, split_sizes: dict[str, int], extra: dict | None) -> dict:
+        """What metadata.json holds: the DataInfo, the split sizes, and the source's own values."""
+        return {"info": info.as_dict(), "split_sizes": split_sizes, **(extra or {})}
 
     # ------------------------------------------------------------------ training and evaluation
     @property
@@ -111,15 +176,13 @@ class PreparedData(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         self.metadata  # noqa: B018 (checks the prepared data before anything is loaded)
         for split in SPLITS:
-            path = self.processed_dir / f"{split}.npz"
-            if not path.is_file():
-                raise MissingDataError(
-                    f"{path} is missing from the prepared data: run `make data` again (it "
-                    "rewrites the whole folder)."
-                )
-            with np.load(path) as arrays:
-                inputs, targets = torch.from_numpy(arrays["x"]), torch.from_numpy(arrays["y"])
-            self.datasets[split] = TensorDataset(inputs, targets)
+            for path in split_files(self.processed_dir, split):
+                if not path.exists():  # e.g. deleted by hand, or a copy that stopped half-way
+                    raise MissingDataError(
+                        f"{path.parent.name}/{path.name} is missing from {self.processed_dir}: "
+                        "run `make data` again to prepare every split."
+                    )
+            self.datasets[split] = SplitDataset(self.processed_dir, split)
 
     def train_dataloader(self) -> DataLoader:
         sampler = EpochSampler(len(self.datasets["train"]), self.shuffle_seed)
@@ -132,10 +195,16 @@ class PreparedData(L.LightningDataModule):
     def test_dataloader(self) -> DataLoader:
         return self._loader("test")
 
-    def _loader(self, split: str, sampler: EpochSampler | None = None) -> DataLoader:
+    def predict_dataloader(self) -> DataLoader:
+        """The new inputs of `predict_on`, in order (`make predict`)."""
+        if self.new_inputs is None:
+            raise UserError("No new inputs to predict: call predict_on(path) first.")
+        return self._loader(self.new_inputs.dataset)
+
+    def _loader(self, split: str | Dataset, sampler: EpochSampler | None = None) -> DataLoader:
         return DataLoader(
-            self.datasets[split],
-            batch_size=self.batch_size,
+            self.datasets[split] if isinstance(split, str) else split,
+            batch_size=self.batch_size or DEFAULT_BATCH_SIZE,
             sampler=sampler,  # None: in order
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
@@ -149,11 +218,27 @@ class PreparedData(L.LightningDataModule):
         if self.trainer is None:
             return {}
         trained = self.trainer.fit_loop.epoch_loop.batch_progress.current.processed
-        return {"epoch": self.trainer.current_epoch, "examples_done": trained * self.batch_size}
+        batch_size = self.batch_size or DEFAULT_BATCH_SIZE
+        return {"epoch": self.trainer.current_epoch, "examples_done": trained * batch_size}
 
     def load_state_dict(self, state: dict) -> None:
         if state:
             self._resume_at = (state["epoch"], state["examples_done"])
+
+    # ------------------------------------------------------------------ `make predict`
+    def predict_on(self, path: str | Path) -> NewInputs:
+        """Read new data for `predict_dataloader`; return it (names, and inputs not usable)."""
+        self.metadata  # noqa: B018 (the statistics and encodings come from the prepared data)
+        self.new_inputs = self.read_new_inputs(Path(path))
+        return self.new_inputs
+
+    def read_new_inputs(self, path: Path) -> NewInputs:
+        """Read new data (a folder of images, a table) as the training data was prepared, with
+        its statistics and encodings (never fitted again)."""
+        raise UserError(
+            f"{type(self).__name__} cannot read new data: `make predict` needs a data "
+            "source with a read_new_inputs() (the examples' show how)."
+        )
 
     def test_figures(self, targets: np.ndarray, predictions: np.ndarray) -> dict[str, Figure]:
         """Figures of the test split that only this kind of data can draw (e.g. the images)."""

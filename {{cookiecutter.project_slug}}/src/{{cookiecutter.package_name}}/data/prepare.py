@@ -1,4 +1,4 @@
-"""Prepare the raw data once (`make data`): data/raw -> data/processed/<split>.npz + metadata.json.
+"""Prepare the raw data once (`make data`): data/raw -> data/processed (arrays, metadata.json).
 
 The data source named in configs/data/ (its `_target_`) does the work in its `prepare()`; its
 settings are the `data.preparation` values: `make data ARGS="data.preparation.<name>=<value>"`,

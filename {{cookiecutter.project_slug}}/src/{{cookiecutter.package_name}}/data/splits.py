@@ -2,8 +2,15 @@
 
 The split has its own seed (`data.split_seed`), apart from the training seed, so every run,
 whatever its settings, is tested on exactly the same test examples.
+
+Each split is stored as two `.npy` files, <split>_x.npy (inputs) and <split>_y.npy (targets):
+numpy's own format, a short header and then the raw values. Training opens them memory-mapped
+(`np.load(..., mmap_mode="r")`), so it reads only the rows of each batch from disk, and a dataset
+larger than the memory trains as well as a small one. `SplitWriter` writes them a chunk at a time,
+so preparing them needs no more memory than one chunk either.
 """
 
+import hashlib
 import json
 import math
 import shutil
@@ -83,29 +90,122 @@ def too_few_examples(
     )
 
 
+def split_files(processed_dir: Path, split: str) -> tuple[Path, Path]:
+    """The inputs and targets files of a split: <split>_x.npy and <split>_y.npy."""
+    return Path(processed_dir) / f"{split}_x.npy", Path(processed_dir) / f"{split}_y.npy"
+
+
+def open_split(processed_dir: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """A split's inputs and targets, memory-mapped: nothing is read until a row is used."""
+    inputs, targets = split_files(processed_dir, split)
+    return np.load(inputs, mmap_mode="r"), np.load(targets, mmap_mode="r")
+
+
+def split_md5(processed_dir: Path, split: str) -> str:
+    """One MD5 of a split's two files, read in blocks: the same split always has the same value."""
+    digest = hashlib.md5()
+    for path in split_files(processed_dir, split):
+        with open(path, "rb") as file:
+            while block := file.read(1 << 20):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+class NpyWriter:
+    """Write one .npy file of a known shape a chunk of rows at a time, in bounded memory.
+
+    The header (dtype and shape) comes first, then each chunk's bytes are appended in order.
+    Plain file writes, not a writable memory map: written pages go to the operating system's
+    cache, not into this process's memory.
+    """
+
+    def __init__(self, path: Path, shape: tuple[int, ...], dtype: np.dtype | str) -> None:
+        self.path, self.shape, self.dtype = Path(path), tuple(shape), np.dtype(dtype)
+        self.rows_written = 0
+        self.file = open(self.path, "wb")  # noqa: SIM115 (closed by close())
+        header = {
+            "descr": np.lib.format.dtype_to_descr(self.dtype),
+            "fortran_order": False,
+            "shape": self.shape,
+        }
+        np.lib.format.write_array_header_2_0(self.file, header)
+
+    def append(self, rows: np.ndarray) -> None:
+        if rows.shape[1:] != self.shape[1:]:
+            raise ValueError(
+                f"{self.path.name}: rows of shape {rows.shape[1:]}, not {self.shape[1:]}"
+            )
+        self.file.write(np.ascontiguousarray(rows, dtype=self.dtype).tobytes())
+        self.rows_written += len(rows)
+
+    def close(self) -> None:
+        self.file.close()
+        if self.rows_written != self.shape[0]:
+            raise ValueError(
+                f"{self.path.name}: {self.rows_written} rows written, not {self.shape[0]}"
+            )
+
+
+class ProcessedWriter:
+    """Write data/processed whole: split files, metadata.json, extra files; replace it at the end.
+
+    Everything is written to a temporary folder beside it first, so an interrupted run never
+    leaves a mix of old and new files behind. Use it as a context manager:
+
+        with ProcessedWriter(processed_dir) as out:
+            writer = out.inputs("train", shape=(n, 3, 64, 64), dtype=np.uint8)
+            ...
+            out.finish(metadata)
+    """
+
+    def __init__(self, processed_dir: Path) -> None:
+        self.processed_dir = Path(processed_dir)
+        self.processed_dir.parent.mkdir(parents=True, exist_ok=True)
+        # A plain mkdir follows the user's umask (tempfile.mkdtemp would make the folder readable
+        # by its owner only, and others in the group could not read the data on a shared machine).
+        self.staging = self.processed_dir.parent / f".processed-{uuid.uuid4().hex}"
+        self.staging.mkdir()
+        self.writers: list[NpyWriter] = []
+
+    def __enter__(self) -> "ProcessedWriter":
+        return self
+
+    def __exit__(self, *error: object) -> None:
+        for writer in self.writers:
+            writer.file.close()
+        if self.staging.exists():  # finish() was not reached: leave data/processed as it was
+            shutil.rmtree(self.staging)
+
+    def writer(self, name: str, shape: tuple[int, ...], dtype: np.dtype | str) -> NpyWriter:
+        """A writer for <name>.npy, e.g. "train_x" (see split_files)."""
+        self.writers.append(NpyWriter(self.staging / f"{name}.npy", shape, dtype))
+        return self.writers[-1]
+
+    def write_array(self, name: str, values: np.ndarray) -> None:
+        """Write a whole array that is in memory already (e.g. the targets) as <name>.npy."""
+        np.save(self.staging / f"{name}.npy", values)
+
+    def finish(self, metadata: dict, extra_files: dict[str, bytes] | None = None) -> None:
+        """Check every writer is complete, add metadata.json, and put the folder in place."""
+        for writer in self.writers:
+            writer.close()
+        (self.staging / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
+        for name, content in (extra_files or {}).items():
+            (self.staging / name).write_bytes(content)
+        if self.processed_dir.exists():
+            shutil.rmtree(self.processed_dir)
+        self.staging.rename(self.processed_dir)
+
+
 def write_processed(
     processed_dir: Path,
     arrays: dict[str, tuple[np.ndarray, np.ndarray]],
     metadata: dict,
     extra_files: dict[str, bytes] | None = None,
 ) -> None:
-    """Write <split>.npz (inputs `x`, labels `y`), metadata.json and any extra files, replacing
-    the folder whole.
-
-    Everything is written to a temporary folder first, so an interrupted run never leaves a mix of
-    old and new files behind. That folder is made with a plain mkdir, which follows the user's
-    umask (tempfile.mkdtemp would make it readable by its owner only, and others in the group
-    could not read the data on a shared machine).
-    """
-    processed_dir = Path(processed_dir)
-    processed_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = processed_dir.parent / f".processed-{uuid.uuid4().hex}"  # unique: no clash
-    staging.mkdir()
-    for split, (inputs, labels) in arrays.items():
-        np.savez(staging / f"{split}.npz", x=inputs, y=labels)
-    (staging / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
-    for name, content in (extra_files or {}).items():
-        (staging / name).write_bytes(content)
-    if processed_dir.exists():
-        shutil.rmtree(processed_dir)
-    staging.rename(processed_dir)
+    """Write arrays that fit in memory (a table): <split>_x.npy, <split>_y.npy, metadata.json."""
+    with ProcessedWriter(processed_dir) as out:
+        for split, (inputs, targets) in arrays.items():
+            out.write_array(f"{split}_x", inputs)
+            out.write_array(f"{split}_y", targets)
+        out.finish(metadata, extra_files)

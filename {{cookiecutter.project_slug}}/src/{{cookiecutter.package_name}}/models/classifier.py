@@ -63,6 +63,10 @@ class Classifier(SupervisedModule):
         """The predicted class of each example: the one with the highest score."""
         return self(inputs).argmax(dim=1)
 
+    def predict_output(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The probability of each class, for `make predict`: [B, num_classes]."""
+        return self(inputs).softmax(dim=1)
+
     def test_figures(self, targets: np.ndarray, predictions: np.ndarray) -> dict[str, Figure]:
         names = self.info.class_names
         return {

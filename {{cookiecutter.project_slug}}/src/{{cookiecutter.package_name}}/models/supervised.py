@@ -50,8 +50,17 @@ class SupervisedModule(L.LightningModule):
     def predict(self, inputs: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def predict_output(self, inputs: torch.Tensor) -> torch.Tensor:
+        """What `make predict` writes for each input; by default what `predict` answers."""
+        return self.predict(inputs)
+
     def test_figures(self, targets: np.ndarray, predictions: np.ndarray) -> dict[str, Figure]:
         return {}
+
+    @property
+    def network_name(self) -> str:
+        """The network, as the results table names it: its class (ConvNet, MLP, ...)."""
+        return self.hparams.network["_target_"].rsplit(".", 1)[-1]
 
     # ------------------------------------------------------------------ shared by every module
     def track_metrics(self, metrics: MetricCollection) -> None:
@@ -79,14 +88,22 @@ class SupervisedModule(L.LightningModule):
         self.log_dict(metrics, on_step=False, on_epoch=True)
         return loss
 
+    def predict_step(self, batch: list[torch.Tensor], batch_idx: int) -> tuple:
+        """`make predict`: the output for each new input, and whether the input was usable."""
+        inputs, usable = batch
+        return self.predict_output(inputs), usable
+
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         # The class that wrote the checkpoint, so that load_model() rebuilds it without being told.
         checkpoint[MODULE_KEY] = f"{type(self).__module__}.{type(self).__qualname__}"
 
     def configure_optimizers(self) -> dict:
         """The optimizer and scheduler of configs/model/ (`_partial_: true`: built here, on the
-        network's parameters). A scheduler that reacts to a metric watches the validation loss."""
-        optimizer = instantiate_trusted(self.hparams.optimizer)(self.parameters())
+        network's parameters). A scheduler that reacts to a metric watches the validation loss.
+        Frozen parameters (a pretrained backbone, for its first epochs) are left out: the
+        fine-tuning callback adds them when it unfreezes them."""
+        trainable = [parameter for parameter in self.parameters() if parameter.requires_grad]
+        optimizer = instantiate_trusted(self.hparams.optimizer)(trainable)
         if not self.hparams.scheduler:
             return {"optimizer": optimizer}
         scheduler = instantiate_trusted(self.hparams.scheduler)(optimizer)

@@ -1,24 +1,21 @@
 """The images example: pixels decoded once and standardised with the training split's statistics,
 any image size through the network, unreadable files named, test images drawn."""
 
-import shutil
-
 import numpy as np
 import pytest
 import torch
 from hydra.utils import instantiate
 
 from {{ cookiecutter.package_name }}.config import compose_config
-from {{ cookiecutter.package_name }}.data.datamodule import RawDataError
-from {{ cookiecutter.package_name }}.data.prepare import prepare
-from {{ cookiecutter.package_name }}.data.splits import SplitError
+from {{ cookiecutter.package_name }}.data.datamodule import MissingDataError
+from {{ cookiecutter.package_name }}.data.splits import open_split
 from {{ cookiecutter.package_name }}.image_plots import image_grid
+from {{ cookiecutter.package_name }}.models.cnn import channels_for
 from {{ cookiecutter.package_name }}.train import train
 
 
 def load_pixels(data_dir, split: str) -> np.ndarray:
-    with np.load(data_dir / "processed" / f"{split}.npz") as arrays:
-        return arrays["x"]
+    return np.asarray(open_split(data_dir / "processed", split)[0])
 
 
 def test_pixel_statistics_come_from_training_images_only(data_dir, data_source) -> None:
@@ -26,8 +23,16 @@ def test_pixel_statistics_come_from_training_images_only(data_dir, data_source) 
     train_pixels = load_pixels(data_dir, "train") / 255
     all_pixels = np.concatenate([load_pixels(data_dir, s) for s in ("train", "val", "test")]) / 255
     assert metadata["pixel_mean"] == pytest.approx(train_pixels.mean(axis=(0, 2, 3)).tolist())
+    assert metadata["pixel_std"] == pytest.approx(train_pixels.std(axis=(0, 2, 3)).tolist())
     assert metadata["pixel_mean"] != pytest.approx(all_pixels.mean(axis=(0, 2, 3)).tolist())
     assert load_pixels(data_dir, "train").dtype == np.uint8  # decoded once, stored compactly
+
+
+def test_training_reads_the_prepared_arrays_memory_mapped(data_source) -> None:
+    data = data_source()
+    data.setup()
+    inputs, targets = data.datasets["train"].arrays
+    assert isinstance(inputs, np.memmap) and isinstance(targets, np.memmap)  # read on demand
 
 
 def test_batches_are_standardised(data_source) -> None:
@@ -39,42 +44,18 @@ def test_batches_are_standardised(data_source) -> None:
     assert pixels.std().item() == pytest.approx(1.0, abs=1e-2)
 
 
-def copy_classes(data_dir, tmp_path, classes: list[str], keep: int | None = None):
-    """A raw folder of its own with some of the example's class folders (their first images)."""
-    for name in classes:
-        (tmp_path / "raw" / name).mkdir(parents=True)
-        for image in sorted((data_dir / "raw" / name).iterdir())[:keep]:
-            shutil.copy(image, tmp_path / "raw" / name)
-    return compose_config("prepare", [f"paths.data_dir={tmp_path}"])
+def test_digits_are_prepared_at_their_own_size_in_grey(data_source) -> None:
+    assert data_source().info.input_shape == [1, 8, 8]  # chosen from the images: nothing set
 
 
-def test_one_class_folder_is_refused_by_name(data_dir, tmp_path) -> None:
-    cfg = copy_classes(data_dir, tmp_path, ["3"])
-    with pytest.raises(SplitError, match=r"raw \(one folder per class\) holds one class only"):
-        prepare(cfg)
+def test_data_prepared_at_another_size_is_refused_with_the_command(data_source) -> None:
+    with pytest.raises(MissingDataError, match=r'make data ARGS="data.preparation.image_size=16"'):
+        data_source("data.preparation.image_size=16").info  # noqa: B018
 
 
-def test_class_with_one_image_is_named(data_dir, tmp_path) -> None:
-    cfg = copy_classes(data_dir, tmp_path, ["0", "1"])
-    (tmp_path / "raw" / "7").mkdir()
-    shutil.copy(next((data_dir / "raw" / "7").iterdir()), tmp_path / "raw" / "7")
-    with pytest.raises(SplitError, match="class '7' has 1"):
-        prepare(cfg)
-
-
-def test_empty_class_folder_is_named(data_dir, tmp_path) -> None:
-    cfg = copy_classes(data_dir, tmp_path, ["0", "1"])
-    (tmp_path / "raw" / "notes").mkdir()
-    with pytest.raises(RawDataError, match="raw/notes holds no images"):
-        prepare(cfg)
-
-
-def test_unreadable_image_is_named(tmp_path) -> None:
-    raw = tmp_path / "raw" / "cats"
-    raw.mkdir(parents=True)
-    (raw / "broken.png").write_bytes(b"not a png")
-    with pytest.raises(RawDataError, match="broken.png"):
-        prepare(compose_config("prepare", [f"paths.data_dir={tmp_path}"]))
+@pytest.mark.parametrize("size, blocks", [(8, 2), (40, 4), (224, 7)])
+def test_network_depth_follows_the_image_size(size: int, blocks: int) -> None:
+    assert len(channels_for(size, width=16, max_width=128)) == blocks
 
 
 @pytest.mark.parametrize("input_shape", [[1, 8, 8], [3, 64, 48]])

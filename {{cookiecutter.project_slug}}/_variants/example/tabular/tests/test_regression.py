@@ -12,6 +12,7 @@ from {{ cookiecutter.package_name }}.config import compose_config
 from {{ cookiecutter.package_name }}.data.datamodule import MissingDataError, RawDataError
 from {{ cookiecutter.package_name }}.data.example import write_example
 from {{ cookiecutter.package_name }}.data.prepare import prepare
+from {{ cookiecutter.package_name }}.data.splits import open_split
 from {{ cookiecutter.package_name }}.data.table import REGRESSION_BINS
 from {{ cookiecutter.package_name }}.errors import exit_on_user_error
 from {{ cookiecutter.package_name }}.evaluate import evaluate
@@ -31,8 +32,7 @@ def regression_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def load_targets(data_dir: Path, split: str) -> np.ndarray:
-    with np.load(data_dir / "processed" / f"{split}.npz") as arrays:
-        return arrays["y"]
+    return np.asarray(open_split(data_dir / "processed", split)[1])
 
 
 def regressor(input_features: int, **optimizer: object):
@@ -155,8 +155,10 @@ def test_training_on_data_prepared_for_another_target_says_what_to_run(
 def test_classifier_on_a_number_says_which_model_to_use(data_source, regression_data_dir) -> None:
     model_cfg = compose_config("train", ["paths.output_dir=unused"]).model  # the classifier
     data = data_source("experiment=body_mass", data_dir=regression_data_dir).info.as_dict()
-    expected = pytest.raises(SystemExit, match="ERROR: A Classifier predicts a class")
-    with expected, exit_on_user_error():  # as the entry points report it: one sentence
+    with (
+        pytest.raises(SystemExit, match="ERROR: A Classifier predicts a class"),
+        exit_on_user_error(),  # as the entry points report it: one sentence
+    ):
         instantiate(model_cfg, data=data, _recursive_=False, _convert_="all")
 
 

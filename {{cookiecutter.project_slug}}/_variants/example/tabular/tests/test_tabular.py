@@ -11,13 +11,13 @@ from hydra.utils import instantiate
 from {{ cookiecutter.package_name }}.config import compose_config
 from {{ cookiecutter.package_name }}.data.datamodule import RawDataError
 from {{ cookiecutter.package_name }}.data.prepare import prepare
+from {{ cookiecutter.package_name }}.data.splits import open_split
 from {{ cookiecutter.package_name }}.errors import UserError
 from {{ cookiecutter.package_name }}.evaluate import EvaluationError, evaluate
 
 
 def load_inputs(data_dir, split: str) -> np.ndarray:
-    with np.load(data_dir / "processed" / f"{split}.npz") as arrays:
-        return arrays["x"]
+    return np.asarray(open_split(data_dir / "processed", split)[0])
 
 
 def test_scaling_statistics_come_from_training_rows_only(data_dir, data_source) -> None:

@@ -1,4 +1,4 @@
-"""A table: one CSV file, one row per example (configs/data/default.yaml).
+"""A table: one CSV or Parquet file, one row per example (configs/data/default.yaml).
 
 The target is a class (`task: classification`) or a number (`task: regression`). `make data`
 splits the rows into train, validation and test sets, stratified by the target: by class, or by
@@ -6,7 +6,10 @@ quantile bins of the number, so that every split spans its whole range. Then mis
 filled, text columns one-hot encoded and numeric columns scaled, with every statistic (medians,
 most frequent values, means, standard deviations) learnt from the training rows only: the test
 rows must not leak into what the model sees. The fitted preprocessor is saved beside the arrays,
-to transform new rows the same way later.
+and `make predict` transforms new rows with it, never fitting it again.
+
+The features are every column but the target, less `drop_columns`, or exactly `features` when
+given; columns that look like row IDs, free text or dates are dealt with as columns.py says.
 """
 
 import logging
@@ -15,12 +18,23 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer, make_column_selector
+import torch
+from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from torch.utils.data import TensorDataset
 
-from {{ cookiecutter.package_name }}.data.datamodule import PreparedData, RawDataError
+from {{ cookiecutter.package_name }}.data.columns import (
+    choose_features,
+    days_since_1970,
+    is_number,
+)
+from {{ cookiecutter.package_name }}.data.datamodule import (
+    NewInputs,
+    PreparedData,
+    RawDataError,
+)
 from {{ cookiecutter.package_name }}.data.info import TASKS, DataInfo
 from {{ cookiecutter.package_name }}.data.splits import stratified_split
 
@@ -31,26 +45,43 @@ log = logging.getLogger(__name__)
 REGRESSION_BINS = 10
 
 
-def read_table(raw_file: Path, target: str) -> pd.DataFrame:
-    """Read the CSV file and check that the target column is there."""
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+
+
+def read_table(raw_file: Path, sep: str = ",", decimal: str = ".") -> pd.DataFrame:
+    """Read a Parquet file, or a CSV file with this separator and decimal mark (pandas' names)."""
     if not raw_file.exists():
         raise RawDataError(
-            f"No table at {raw_file}. Put your CSV file there (or set data.raw_file), or run "
-            "`make example-data` for the example (or `dvc pull` for data tracked with DVC)."
+            f"No table at {raw_file}. Put your CSV or Parquet file there (or set data.raw_file), "
+            "or run `make example-data` for the example (or `dvc pull` for data tracked with DVC)."
         )
     try:
-        table = pd.read_csv(raw_file)
+        if raw_file.suffix.lower() in PARQUET_SUFFIXES:
+            table = pd.read_parquet(raw_file)
+        else:
+            table = pd.read_csv(raw_file, sep=sep, decimal=decimal)
     except pd.errors.EmptyDataError as error:
         raise RawDataError(
             f"{raw_file} is empty: put your table there, a header line of column names, then "
             "one line per example."
         ) from error
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise RawDataError(f"Cannot read {raw_file} as CSV ({error}): fix the file.") from error
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as error:
+        raise RawDataError(f"Cannot read {raw_file} as a table ({error}): fix the file.") from error
+    if len(table.columns) == 1 and ";" in str(table.columns[0]) and sep != ";":
+        raise RawDataError(
+            f"{raw_file} reads as a single column: its values seem separated by ';'. Set "
+            "data.preparation.sep=';' (and data.preparation.decimal=',' for decimal commas)."
+        )
     if table.empty:
         raise RawDataError(
             f"{raw_file} has column names but no rows: add one line per example below the header."
         )
+    return table
+
+
+def read_labelled_table(raw_file: Path, target: str, sep: str, decimal: str) -> pd.DataFrame:
+    """Read the table and check that the target column is there."""
+    table = read_table(raw_file, sep, decimal)
     if target not in table.columns:
         raise RawDataError(
             f"The target column {target!r} is not in {raw_file}; its columns are "
@@ -59,18 +90,22 @@ def read_table(raw_file: Path, target: str) -> pd.DataFrame:
     return table
 
 
-def make_preprocessor() -> ColumnTransformer:
-    """Fill gaps, then scale numeric columns and one-hot encode the others."""
+def make_preprocessor(features: pd.DataFrame, dates: list[str]) -> ColumnTransformer:
+    """Fill gaps, then scale numeric columns (dates as days) and one-hot encode the others."""
+    numbers = [name for name in features.columns if name not in dates and is_number(features[name])]
+    others = [name for name in features.columns if name not in {*dates, *numbers}]
     numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+    date = make_pipeline(
+        FunctionTransformer(days_since_1970, feature_names_out="one-to-one"),
+        SimpleImputer(strategy="median"),
+        StandardScaler(),
+    )
     categorical = make_pipeline(
         SimpleImputer(strategy="most_frequent"),
         OneHotEncoder(handle_unknown="ignore", sparse_output=False),
     )
     return ColumnTransformer(
-        [
-            ("numeric", numeric, make_column_selector(dtype_include="number")),
-            ("categorical", categorical, make_column_selector(dtype_exclude="number")),
-        ]
+        [("numeric", numeric, numbers), ("date", date, dates), ("categorical", categorical, others)]
     )
 
 
@@ -99,23 +134,24 @@ def numeric_target(values: pd.Series) -> np.ndarray:
 
 
 class TableData(PreparedData):
-    """Predict one column of a CSV table from the others.
+    """Predict one column of a CSV or Parquet table from the others.
 
-    `preparation` holds target, task, target_unit, drop_columns, val_fraction, test_fraction and
-    split_seed.
+    `preparation` holds target, task, target_unit, sep, decimal, drop_columns, features,
+    val_fraction, test_fraction and split_seed. `name` null: the file's name without suffix.
     """
 
     def __init__(
         self,
-        name: str,
+        name: str | None,
         raw_file: str,
         processed_dir: str,
         preparation: dict,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         num_workers: int = 0,
-        shuffle_seed: int = 0,
     ) -> None:
-        super().__init__(name, processed_dir, preparation, batch_size, num_workers, shuffle_seed)
+        super().__init__(
+            name or Path(raw_file).stem, processed_dir, preparation, batch_size, num_workers
+        )
         self.raw_file = Path(raw_file)
 
     def prepare(self) -> DataInfo:
@@ -126,12 +162,15 @@ class TableData(PreparedData):
             raise RawDataError(
                 f"data.preparation.task is {task!r}: set it to one of {list(TASKS)}."
             )
-        table = read_table(self.raw_file, target)
+        table = read_labelled_table(self.raw_file, target, settings["sep"], settings["decimal"])
         unlabelled = table[target].isna()
         if unlabelled.any():
             log.warning("Dropping %d rows without a %s value.", unlabelled.sum(), target)
             table = table[~unlabelled].reset_index(drop=True)
-        features = table.drop(columns=[target, *settings["drop_columns"]])
+        columns, dates = choose_features(
+            table, target, settings["drop_columns"], settings["features"]
+        )
+        features = table[columns]
 
         source = f"The column {target!r} of {self.raw_file}"  # for error messages
         fractions = (settings["val_fraction"], settings["test_fraction"], settings["split_seed"])
@@ -151,7 +190,8 @@ class TableData(PreparedData):
             rows = stratified_split(targets, *fractions, class_names=class_names, source=source)
             about_target = {"class_names": class_names}
 
-        preprocessor = make_preprocessor().fit(features.iloc[rows["train"]])  # training rows only
+        preprocessor = make_preprocessor(features, dates)
+        preprocessor.fit(features.iloc[rows["train"]])  # training rows only
         arrays = {
             split: (preprocessor.transform(features.iloc[index]).astype(np.float32), targets[index])
             for split, index in rows.items()
@@ -167,7 +207,37 @@ class TableData(PreparedData):
         self.write_splits(
             arrays,
             info,
-            extra_metadata={"feature_names": feature_names},
+            extra_metadata={
+                "columns": columns,  # what the model reads, in the raw table
+                "feature_names": feature_names,
+            },
             extra_files={"preprocessor.pkl": pickle.dumps(preprocessor)},
         )
         return info
+
+    def read_new_inputs(self, path: Path) -> NewInputs:
+        """New rows of a table (same format), transformed by the training data's preprocessor.
+
+        A row with text where the model expects a number is listed as unusable; a missing value
+        is filled as in training.
+        """
+        settings = self.preparation
+        table = read_table(path, settings["sep"], settings["decimal"])
+        columns = self.metadata["columns"]
+        missing = [name for name in columns if name not in table.columns]
+        if missing:
+            raise RawDataError(f"{path} lacks the columns {missing}, which the model reads.")
+        preprocessor = pickle.loads((self.processed_dir / "preprocessor.pkl").read_bytes())
+        features = table[columns].copy()
+        names = [f"row {index}" for index in range(len(table))]
+        problems = {}
+        for name in preprocessor.named_transformers_["numeric"].feature_names_in_:
+            numbers = pd.to_numeric(features[name], errors="coerce")
+            for row in np.flatnonzero(numbers.isna() & features[name].notna()):
+                problems.setdefault(
+                    names[row], f"{name!r} is not a number: {features[name].iloc[row]!r}"
+                )
+            features[name] = numbers
+        usable = torch.tensor([name not in problems for name in names])
+        inputs = torch.from_numpy(preprocessor.transform(features).astype(np.float32))
+        return NewInputs(names, TensorDataset(inputs, usable), problems)
