@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
+from {{ cookiecutter.package_name }}.console import quiet_third_party_notices
 from {{ cookiecutter.package_name }}.data.info import DataInfo
 from {{ cookiecutter.package_name }}.errors import UserError, exit_on_user_error
 
@@ -47,6 +48,7 @@ def predict(cfg: DictConfig) -> Path:
     from {{ cookiecutter.package_name }}.models.checkpoint import load_model
 
     logging.getLogger("lightning").handlers.clear()
+    quiet_third_party_notices()
     if not cfg.input:
         raise UserError("No input to predict: give one, e.g. `make predict INPUT=data/new`.")
     model = load_model(cfg.ckpt_path)

@@ -13,6 +13,7 @@ is never trained or tested on data it did not ask for.
 """
 
 import json
+import multiprocessing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -208,6 +209,7 @@ class PreparedData(L.LightningDataModule):
             sampler=sampler,  # None: in order
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
+            multiprocessing_context=worker_start_method() if self.num_workers > 0 else None,
             # A generator of its own: creating a loader then draws nothing from the global random
             # state, which decides dropout, so a resumed run's dropout matches the uninterrupted.
             generator=torch.Generator().manual_seed(self.shuffle_seed),
@@ -263,3 +265,14 @@ def check_prepared_with(prepared: dict, asked: dict) -> None:
             f'it for this run first: `make data ARGS="{fix}"` (or with the same experiment=... as '
             "this run)."
         )
+
+
+def worker_start_method() -> str | None:
+    """How DataLoader workers start: Python's default for this platform (None keeps it).
+
+    A job of a parallel sweep (`hydra/launcher=joblib`) runs in a joblib process whose default
+    is joblib's own start method, which cannot start DataLoader workers; they use the platform's.
+    """
+    if multiprocessing.get_start_method(allow_none=True) in multiprocessing.get_all_start_methods():
+        return None
+    return multiprocessing.get_all_start_methods()[0]

@@ -30,7 +30,9 @@ class SupervisedModule(L.LightningModule):
         self, network: dict, data: dict, optimizer: dict, scheduler: dict | None = None
     ) -> None:
         super().__init__()
-        self.save_hyperparameters()  # plain values only: stored in every checkpoint
+        # Plain values only: stored in every checkpoint. Not sent to the loggers, which get the
+        # whole run config from train.py (the same settings, under the same names).
+        self.save_hyperparameters(logger=False)
         self.info = DataInfo(**data)
         self.check_data(self.info)
         self.network = instantiate_trusted(

@@ -64,7 +64,7 @@ class FineTuner(Classifier):
         super().__init__(network, data, optimizer, scheduler)
         # What rebuilds this model from a checkpoint: backbone, pretrained, weights... (the
         # network's settings, which the parent class records, follow from the backbone's name).
-        self.save_hyperparameters(ignore=["network"])
+        self.save_hyperparameters(ignore=["network"], logger=False)
         config = timm.data.resolve_model_data_config(self.network.backbone)
         mean, std = list(config["mean"]), list(config["std"])
         if self.info.input_shape[0] != len(mean):  # grey images: one average channel
