@@ -17,19 +17,20 @@ pytestmark = pytest.mark.slow  # four trainings, each a new Python process
 TESTS = Path(__file__).resolve().parent
 SETTINGS = [
     "trainer=cpu", "logger=csv", "trainer.max_epochs=3", "callbacks.progress_bar=null",
-    "callbacks.last_checkpoint.every_n_train_steps=5",  # last.ckpt in the middle of epochs too
+    "callbacks.last_checkpoint.every_n_train_steps=2",  # last.ckpt in the middle of epochs too
 ]  # fmt: skip
-KILL_AT_STEP = 27  # the 8th batch of the 2nd epoch (the digits' training split has 20 batches)
 
 
-class SigkillAt(L.Callback):
-    """Kills its own process, as `kill -9` would, once training reaches the given step."""
+class SigkillInSecondEpoch(L.Callback):
+    """Kills its own process, as `kill -9` would, after the last-but-one batch of the 2nd epoch.
 
-    def __init__(self, step: int) -> None:
-        self.step = step
+    That step is odd (2 x batches per epoch - 1), so its last.ckpt is never written: the run
+    resumes from the one two batches before the end of the epoch, in the middle of it.
+    """
 
     def on_train_batch_end(self, trainer: L.Trainer, *args: object) -> None:
-        if trainer.global_step == self.step:
+        last_but_one = 2 * trainer.num_training_batches - 1
+        if trainer.current_epoch == 1 and trainer.global_step == last_but_one:
             os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -41,7 +42,7 @@ def start(root: Path, data_dir: Path, run_name: str, *extra: str) -> subprocess.
         f"paths.log_dir={root / 'outputs'}",
     ]  # fmt: skip
     search_path = os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])
-    env = {**os.environ, "PYTHONPATH": search_path}  # the tests folder: SigkillAt
+    env = {**os.environ, "PYTHONPATH": search_path}  # the tests folder: SigkillInSecondEpoch
     return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
 
 
@@ -53,12 +54,16 @@ def test_killed_run_resumes_to_the_same_weights_and_metrics(data_dir, tmp_path) 
     whole = start(tmp_path, data_dir, "whole")
     assert whole.returncode == 0, whole.stderr[-3000:]
 
-    killed = start(tmp_path, data_dir, "killed", "+callbacks.kill._target_=test_resume.SigkillAt",
-                   f"+callbacks.kill.step={KILL_AT_STEP}")  # fmt: skip
+    batches = torch.load(tmp_path / "outputs" / "train" / "whole" / "checkpoints" / "last.ckpt",
+                         weights_only=True)["global_step"] // 3  # fmt: skip
+    assert batches >= 3, "the test needs an epoch of at least 3 batches"
+
+    kill = "+callbacks.kill._target_=test_resume.SigkillInSecondEpoch"
+    killed = start(tmp_path, data_dir, "killed", kill)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
     run = tmp_path / "outputs" / "train" / "killed"
     saved = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
-    assert saved["global_step"] == 25 and saved["epoch"] == 1  # the middle of the 2nd epoch
+    assert saved["global_step"] == 2 * batches - 2 and saved["epoch"] == 1  # in the 2nd epoch
     assert not (run / "checkpoints" / "finished.json").exists()
 
     resumed = start(tmp_path, data_dir, "killed")  # the same command again

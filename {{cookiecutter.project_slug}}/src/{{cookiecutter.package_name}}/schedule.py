@@ -48,6 +48,9 @@ def fit_to_data(cfg: DictConfig, datamodule: PreparedData) -> str:
     if cfg.trainer.max_epochs is None:
         enough = math.ceil(schedule.min_steps / steps_per_epoch)
         cfg.trainer.max_epochs = max(schedule.min_epochs, enough)
+    # Lightning warns when an epoch is shorter than its logging interval: log once an epoch then.
+    if cfg.trainer.get("log_every_n_steps", 0) > steps_per_epoch:
+        cfg.trainer.log_every_n_steps = steps_per_epoch
 
     early_stopping = (cfg.get("callbacks") or {}).get("early_stopping")
     stopping = "no early stopping"
