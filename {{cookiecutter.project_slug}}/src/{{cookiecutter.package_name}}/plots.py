@@ -16,7 +16,8 @@ from sklearn.metrics import ConfusionMatrixDisplay, precision_recall_fscore_supp
 
 
 def learning_curves(epochs: list[dict[str, float]], metric: str = "acc") -> Figure:
-    """Train and validation loss, and one metric, per epoch: over-fitting shows as a gap."""
+    """Train and validation loss, and one validation metric, per epoch: over-fitting shows as a
+    gap between the losses. (Training logs no metrics but its loss: see SupervisedModule.)"""
     figure = Figure(figsize=(10, 4), layout="constrained")
     axes = figure.subplots(1, 2)
     x = [row["epoch"] for row in epochs]
@@ -25,7 +26,8 @@ def learning_curves(epochs: list[dict[str, float]], metric: str = "acc") -> Figu
             # A value logged per step and per epoch has its epoch mean under "<name>_epoch".
             keys = [f"{stage}/{name}_epoch", f"{stage}/{name}"]
             values = [next((row[k] for k in keys if k in row), np.nan) for row in epochs]
-            axis.plot(x, values, marker="o", label=stage)
+            if not np.isnan(values).all():
+                axis.plot(x, values, marker="o", label=stage)
         axis.set(title=f"{name} per epoch", xlabel="epoch", ylabel=name)
         axis.legend()
     figure.suptitle("Learning curves")
