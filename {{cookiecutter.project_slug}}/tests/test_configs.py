@@ -102,6 +102,9 @@ def test_training_length_is_fitted_to_the_data_when_left_null(train_config, data
     explicit = train_config("trainer.max_epochs=3", "data.batch_size=5")
     fit_to_data(explicit, data_source())
     assert (explicit.trainer.max_epochs, explicit.data.batch_size) == (3, 5)  # given: kept
+    one_step = train_config(f"data.batch_size={train_size}")  # epochs of one step each
+    fit_to_data(one_step, data_source())
+    assert one_step.trainer.log_every_n_steps == 1  # logged each epoch, not never
 
 
 def test_early_stopping_patience_is_counted_in_steps() -> None:
@@ -114,3 +117,16 @@ def test_early_stopping_patience_is_counted_in_steps() -> None:
     assert stopping.patience == 25  # 200 steps of 8 batches per epoch
     stopping.on_train_start(SimpleNamespace(num_training_batches=1000), None)
     assert stopping.patience == 3  # never fewer than min_patience epochs
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [([], "No checkpoint to predict with"), (["ckpt_path=best.ckpt"], "No input to predict")],
+    ids=["no-checkpoint", "no-input"],
+)
+def test_predict_without_checkpoint_or_input_says_what_to_give(given, said, tmp_path) -> None:
+    from {{ cookiecutter.package_name }}.errors import UserError
+    from {{ cookiecutter.package_name }}.predict import predict
+
+    with pytest.raises(UserError, match=said):
+        predict(compose_config("predict", [f"paths.output_dir={tmp_path}", *given]))

@@ -49,6 +49,11 @@ def predict(cfg: DictConfig) -> Path:
 
     logging.getLogger("lightning").handlers.clear()
     quiet_third_party_notices()
+    if not cfg.ckpt_path:
+        raise UserError(
+            "No checkpoint to predict with: give one, e.g. "
+            "`make predict CKPT=outputs/train/<run>/checkpoints/best.ckpt INPUT=...`."
+        )
     if not cfg.input:
         raise UserError("No input to predict: give one, e.g. `make predict INPUT=data/new`.")
     model = load_model(cfg.ckpt_path)

@@ -11,7 +11,9 @@ decides whether a network has learnt is how many steps it took. So, for each set
 
 Early stopping counts its patience in steps as well (callbacks.EarlyStoppingInSteps), so it too
 waits as long on a small dataset as on a large one. A setting given a value, in a config or on the
-command line, is used as it is. Training logs one line saying what was chosen.
+command line, is used as it is (but for `trainer.log_every_n_steps`, lowered to one epoch's steps
+when an epoch is shorter, so that training metrics are logged at all). Training logs one line
+saying what was chosen.
 """
 
 import logging
@@ -48,7 +50,7 @@ def fit_to_data(cfg: DictConfig, datamodule: PreparedData) -> str:
     if cfg.trainer.max_epochs is None:
         enough = math.ceil(schedule.min_steps / steps_per_epoch)
         cfg.trainer.max_epochs = max(schedule.min_epochs, enough)
-    # Lightning warns when an epoch is shorter than its logging interval: log once an epoch then.
+    # An epoch shorter than the logging interval would log no step at all (and Lightning warns).
     if cfg.trainer.get("log_every_n_steps", 0) > steps_per_epoch:
         cfg.trainer.log_every_n_steps = steps_per_epoch
 

@@ -74,9 +74,8 @@ class SplitDataset(Dataset):
     def __getitems__(self, indices: list[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
         inputs, targets = self.arrays
         rows = np.asarray(indices)
-        batch_inputs = torch.from_numpy(
-            np.ascontiguousarray(inputs[rows])
-        )  # copies these rows only
+        # Indexing the map with a list reads just these rows from disk, into memory.
+        batch_inputs = torch.from_numpy(np.ascontiguousarray(inputs[rows]))
         batch_targets = torch.from_numpy(np.ascontiguousarray(targets[rows]))
         return list(zip(batch_inputs, batch_targets, strict=True))
 
@@ -239,7 +238,7 @@ class PreparedData(L.LightningDataModule):
         its statistics and encodings (never fitted again)."""
         raise UserError(
             f"{type(self).__name__} cannot read new data: `make predict` needs a data "
-            "source with a read_new_inputs() (the examples' show how)."
+            "source with a read_new_inputs() (the examples show how)."
         )
 
     def test_figures(self, targets: np.ndarray, predictions: np.ndarray) -> dict[str, Figure]:

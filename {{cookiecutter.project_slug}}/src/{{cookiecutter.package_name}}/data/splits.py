@@ -153,7 +153,9 @@ class ProcessedWriter:
     leaves a mix of old and new files behind. Use it as a context manager:
 
         with ProcessedWriter(processed_dir) as out:
-            writer = out.inputs("train", shape=(n, 3, 64, 64), dtype=np.uint8)
+            writer = out.writer("train_x", shape=(n, 3, 64, 64), dtype=np.uint8)
+            writer.append(chunk)  # as many chunks as make up n rows
+            out.write_array("train_y", labels)
             ...
             out.finish(metadata)
     """

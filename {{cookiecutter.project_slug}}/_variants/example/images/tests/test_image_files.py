@@ -10,9 +10,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from {{ cookiecutter.package_name }}.config import compose_config
-from {{ cookiecutter.package_name }}.data.datamodule import RawDataError
 from {{ cookiecutter.package_name }}.data.image_files import load_image
 from {{ cookiecutter.package_name }}.data.prepare import prepare
+from {{ cookiecutter.package_name }}.errors import UserError
 
 FORMATS = ["png", "jpeg", "webp", "gif", "tiff", "bmp"]
 
@@ -109,6 +109,8 @@ def test_resizing_keeps_the_aspect_ratio_by_default(tmp_path) -> None:
         ),
         ("one-class", [], r"holds a single class folder \(cloud\): a classifier needs two or more"),
         ("small-class", [], r"fog holds 3 images, too few .* at least 7"),
+        ("tiny-class", [], r"\(one folder per class\) has too few .* class 'fog' has 1"),
+        ("ok", ["data.preparation.val_fraction=0"], r"val_fraction=0 and test_fraction=0.15"),
         ("ok", ["data.preparation.channels=4"], r"channels is 4: set it to 1 \(grey\), 3"),
         ("ok", ["data.preparation.resize=squash"], r"resize is 'squash': set it to pad"),
         ("no-images", [], r"holds no image that Pillow can open"),
@@ -125,13 +127,13 @@ def test_each_mistake_is_one_sentence_naming_what_to_do(
         for path in (raw / "clear").iterdir():
             path.unlink()
         (raw / "clear").rmdir()
-    elif layout == "small-class":
-        for index in range(3):
+    elif layout in ("small-class", "tiny-class"):
+        for index in range(3 if layout == "small-class" else 1):
             write_image(raw / "fog" / f"{index}.png")
     elif layout == "no-images":
         (raw / "fog").mkdir()
         (raw / "fog" / "broken.png").write_bytes(b"not a png")
-    with pytest.raises(RawDataError, match=message) as raised:
+    with pytest.raises(UserError, match=message) as raised:
         prepare_in(tmp_path, *overrides)
     assert "\n" not in str(raised.value)
     assert not (tmp_path / "processed").exists()

@@ -5,6 +5,7 @@ import json
 import logging
 from pathlib import Path
 
+import hydra
 import numpy as np
 import pandas as pd
 import pytest
@@ -75,6 +76,35 @@ def test_ids_and_free_text_are_left_out_and_dates_become_numbers(table_dir, capl
 def test_listed_features_are_used_exactly_even_an_id(table_dir) -> None:
     prepare_table(table_dir, "clinic.csv", "data.preparation.features=[patient_id,marker]")
     assert feature_names(table_dir) == ["numeric__patient_id", "numeric__marker"]
+
+
+def test_the_target_listed_as_a_feature_is_refused_and_drop_applies_to_features(
+    table_dir,
+) -> None:
+    with pytest.raises(RawDataError, match="features lists the target 'diagnosis'"):
+        prepare_table(table_dir, "clinic.csv", "data.preparation.features=[marker,diagnosis]")
+    prepare_table(
+        table_dir, "clinic.csv", "data.preparation.features=[marker,age]",
+        "data.preparation.drop_columns=[age]",
+    )  # fmt: skip
+    assert feature_names(table_dir) == ["numeric__marker"]
+
+
+def test_new_rows_of_a_table_without_numbers_are_read(table_dir) -> None:
+    """A table of categories only: no column is read as a number, and every new row is usable."""
+    cfg = compose_config(
+        "prepare",
+        [
+            f"paths.data_dir={table_dir}",
+            "data.preparation.target=diagnosis",
+            f"data.raw_file={table_dir / 'raw' / 'clinic.csv'}",
+            "data.preparation.features=[site]",
+        ],
+    )
+    prepare(cfg)
+    lab_export(rows=4, seed=1).to_csv(table_dir / "new.csv", index=False)
+    new = hydra.utils.instantiate(cfg.data).predict_on(table_dir / "new.csv")
+    assert len(new.names) == 4 and new.problems == {}
 
 
 def test_dropped_columns_are_left_out(table_dir) -> None:

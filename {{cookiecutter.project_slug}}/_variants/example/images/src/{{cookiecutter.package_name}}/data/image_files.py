@@ -20,7 +20,6 @@ log = logging.getLogger(__name__)
 
 MAX_AUTO_SIZE = 224  # image_size null: the median size, at most this (what pretrained nets expect)
 COLOUR_MODES = {1: "L", 3: "RGB"}  # channels -> the Pillow mode images are converted to
-GREY_MODES = {"1", "L", "LA", "I", "F"} | {mode for mode in Image.MODES if mode.startswith("I;16")}
 RESIZE_MODES = ("pad", "crop", "stretch")
 SHOWN = 10  # skipped files named in the log line; the others are counted
 
@@ -79,7 +78,7 @@ def find_images(raw_dir: Path) -> ImageFolder:
             paths.append(path)
             labels.append(label)
             longer_sides.append(max(width, height))
-            any_colour = any_colour or mode not in GREY_MODES
+            any_colour = any_colour or Image.getmodebase(mode) != "L"  # 1, L, I;16, F: grey
             found += 1
         if found == 0:
             raise RawDataError(
@@ -148,7 +147,8 @@ def choose_size_and_channels(folder: ImageFolder, settings: dict) -> tuple[int, 
 
 
 def to_eight_bits(image: Image.Image) -> Image.Image:
-    """16- and 32-bit grey images (microscopes, cameras) scaled to 8 bits, not clipped."""
+    """16-bit grey images (microscopes, cameras) scaled to 8 bits, not clipped (values of
+    32-bit images above 65,535 are clipped)."""
     if image.mode.startswith("I"):
         pixels = np.asarray(image, dtype=np.float64)
         return Image.fromarray(np.clip(pixels / 257, 0, 255).astype(np.uint8))

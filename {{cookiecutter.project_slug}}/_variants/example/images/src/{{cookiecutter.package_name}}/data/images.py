@@ -76,9 +76,13 @@ class ImageFolderData(PreparedData):
         settings = self.preparation
         fractions = settings["val_fraction"], settings["test_fraction"]
         folder = find_images(self.raw_dir)
+        rows = stratified_split(
+            folder.labels, *fractions, settings["split_seed"], folder.class_names,
+            source=f"{self.raw_dir} (one folder per class)",
+        )  # fmt: skip
+        # A class of a few images passes the split yet can miss the validation or test set.
         check_class_sizes(folder, self.raw_dir, *fractions)
         size, channels = choose_size_and_channels(folder, settings)
-        rows = stratified_split(folder.labels, *fractions, settings["split_seed"])
         info = self.make_info(
             input_shape=[channels, size, size],
             task="classification",

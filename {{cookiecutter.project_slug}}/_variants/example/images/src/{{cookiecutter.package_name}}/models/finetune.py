@@ -7,7 +7,8 @@ scientific dataset then only has to teach it its own classes. Three things make 
   backbone was trained on (ImageNet's for most), not with this dataset's (`input_mean_std`);
 - a frozen start: for `freeze_epochs` epochs only the new classifier head learns, so that its
   random first guesses do not wreck the pretrained features; then the backbone is unfrozen and
-  learns too, at a tenth of the head's learning rate (Lightning's BackboneFinetuning callback);
+  learns too, from a tenth of the head's learning rate, rising each epoch until it matches it
+  (Lightning's BackboneFinetuning callback);
 - weights from a file (`weights=`) for clusters without internet: download them once elsewhere
   (`timm.create_model(name, pretrained=True)` and `torch.save(model.state_dict(), file)`).
 
@@ -34,7 +35,7 @@ class TimmNetwork(nn.Module):
 
     def __init__(self, input_shape: list[int], num_outputs: int, name: str) -> None:
         super().__init__()
-        if name not in timm.list_models():
+        if not timm.is_model(name):
             raise UserError(
                 f"timm has no model {name!r}: pick one of `timm.list_models()`, e.g. resnet18, "
                 "efficientnet_b0 or convnext_tiny (model.backbone=...)."
@@ -62,8 +63,9 @@ class FineTuner(Classifier):
     ) -> None:
         network = {"_target_": f"{TimmNetwork.__module__}.TimmNetwork", "name": backbone}
         super().__init__(network, data, optimizer, scheduler)
-        # What rebuilds this model from a checkpoint: backbone, pretrained, weights... (the
-        # network's settings, which the parent class records, follow from the backbone's name).
+        # What rebuilds this model from a checkpoint: these arguments (backbone, pretrained,
+        # weights...), in place of the parent's. Lightning would also record the local variable
+        # `network`, which is not an argument here: it follows from the backbone's name.
         self.save_hyperparameters(ignore=["network"], logger=False)
         config = timm.data.resolve_model_data_config(self.network.backbone)
         mean, std = list(config["mean"]), list(config["std"])

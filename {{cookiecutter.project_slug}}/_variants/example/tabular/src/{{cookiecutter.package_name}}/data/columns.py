@@ -77,8 +77,8 @@ def choose_features(
 ) -> tuple[list[str], list[str]]:
     """The feature columns and, among them, the date columns; warns about what it left out.
 
-    `features` given: exactly those columns. Otherwise every column but the target and `drop`,
-    less the ones that look like row IDs or free text.
+    `features` given: those columns, less `drop`. Otherwise every column but the target and
+    `drop`, less the ones that look like row IDs or free text.
     """
     missing = [name for name in [*drop, *(features or [])] if name not in table.columns]
     if missing:
@@ -86,7 +86,12 @@ def choose_features(
             f"The columns {missing} of data.preparation.drop_columns or features are not in the "
             f"table; its columns are {list(table.columns)}."
         )
-    candidates = features or [name for name in table.columns if name not in {target, *drop}]
+    if features is not None and target in features:
+        raise RawDataError(
+            f"data.preparation.features lists the target {target!r}: a model given the answer "
+            "learns nothing it can use on new data. Remove it from features."
+        )
+    candidates = [name for name in (features or table.columns) if name not in {target, *drop}]
     left_out, dates = {}, []
     for name in candidates:
         values = table[name]

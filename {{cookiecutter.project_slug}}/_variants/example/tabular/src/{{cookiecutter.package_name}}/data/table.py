@@ -218,8 +218,8 @@ class TableData(PreparedData):
     def read_new_inputs(self, path: Path) -> NewInputs:
         """New rows of a table (same format), transformed by the training data's preprocessor.
 
-        A row with text where the model expects a number is listed as unusable; a missing value
-        is filled as in training.
+        A row with text in a numeric column is listed as unusable; a missing value is filled as
+        in training.
         """
         settings = self.preparation
         table = read_table(path, settings["sep"], settings["decimal"])
@@ -231,7 +231,9 @@ class TableData(PreparedData):
         features = table[columns].copy()
         names = [f"row {index}" for index in range(len(table))]
         problems = {}
-        for name in preprocessor.named_transformers_["numeric"].feature_names_in_:
+        # The columns read as numbers (none in a table of categories only).
+        numeric = next(names for step, _, names in preprocessor.transformers_ if step == "numeric")
+        for name in numeric:
             numbers = pd.to_numeric(features[name], errors="coerce")
             for row in np.flatnonzero(numbers.isna() & features[name].notna()):
                 problems.setdefault(
