@@ -1,30 +1,47 @@
 """The training of `make train`, written as a plain PyTorch loop: the yardstick of `make bench`.
 
 Same prepared data and batches (the project's data source), same network, loss and optimizer (the
-project's model), validation and a checkpoint every epoch; no Lightning Trainer, callbacks,
-loggers or progress bar. `python benchmarks/plain_loop.py <overrides>` takes the overrides of
+project's model), the same device and precision (`trainer.accelerator`, `trainer.precision`),
+validation and a checkpoint every epoch; no Lightning Trainer, callbacks, loggers or progress bar. `python benchmarks/plain_loop.py <overrides>` takes the overrides of
 `make train`.
 """
 
 import sys
+from functools import partial
 from pathlib import Path
 
 import torch
 from hydra.utils import instantiate
+from omegaconf import DictConfig
 from timing import Timings
 
 from {{ cookiecutter.package_name }}.config import compose_config
 from {{ cookiecutter.package_name }}.schedule import fit_to_data
 
 
+def device_and_precision(trainer: DictConfig) -> tuple[torch.device, partial, torch.amp.GradScaler]:
+    """What the trainer config asks Lightning for, by hand: the device, an autocast context for
+    mixed precision (off at 32-true), and a gradient scaler (on for float16 only)."""
+    on_gpu = trainer.accelerator in ("gpu", "cuda") or (
+        trainer.accelerator == "auto" and torch.cuda.is_available()
+    )
+    device = torch.device("cuda" if on_gpu else "cpu")
+    dtype = {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}.get(str(trainer.precision))
+    autocast = partial(torch.autocast, device.type, dtype=dtype, enabled=dtype is not None)
+    return device, autocast, torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
+
+
 def main(overrides: list[str]) -> None:
     timings = Timings()
     cfg = compose_config("train", ["paths.output_dir=unused", *overrides])
     torch.manual_seed(cfg.seed)
+    torch.set_float32_matmul_precision("high")  # as train.py sets it
     data = instantiate(cfg.data)
     data.setup()
     fit_to_data(cfg, data)  # the batch size that training uses
+    device, autocast, scaler = device_and_precision(cfg.trainer)
     model = instantiate(cfg.model, data=data.info.as_dict(), _recursive_=False, _convert_="all")
+    model.to(device)
     optimizer = model.configure_optimizers()["optimizer"]
     checkpoint = Path(cfg.paths.log_dir) / "plain-loop.ckpt"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
@@ -37,21 +54,21 @@ def main(overrides: list[str]) -> None:
         model.train()
         for batch in train_batches:
             timings.first_step()
-            inputs, targets = data.on_after_batch_transfer(batch, 0)
-            loss = model.loss(model(inputs), targets)
+            inputs, targets = data.on_after_batch_transfer([t.to(device) for t in batch], 0)
+            with autocast():
+                loss = model.loss(model(inputs), targets)
             optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
         model.eval()
-        with torch.no_grad():
-            val_loss = sum(
-                model.loss(model(inputs), targets).item()
-                for inputs, targets in (
-                    data.on_after_batch_transfer(batch, 0) for batch in val_batches
-                )
-            )
-        state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "val": val_loss}
-        torch.save(state, checkpoint)
+        val_loss = torch.zeros((), device=device)
+        with torch.no_grad(), autocast():
+            for batch in val_batches:
+                inputs, targets = data.on_after_batch_transfer([t.to(device) for t in batch], 0)
+                val_loss += model.loss(model(inputs), targets)
+        state = {"model": model.state_dict(), "optimizer": optimizer.state_dict()}
+        torch.save({**state, "val_loss": val_loss.item()}, checkpoint)
     timings.end()
 
 

@@ -189,6 +189,15 @@ def test_training_adds_a_row_and_figures(train_config, tmp_path) -> None:
     assert {"confusion_matrix.png", "learning_curves.png", "precision_recall.png"} <= set(figures)
 
 
+def test_data_version_without_dvc_installed_says_so(tmp_path, monkeypatch) -> None:
+    from {{ cookiecutter.package_name }} import provenance
+
+    (tmp_path / "raw.dvc").write_text("outs:\n- md5: 0123abcd.dir\n  path: raw\n")
+    monkeypatch.setitem(sys.modules, "dvc.repo", None)  # `import dvc.repo` now fails
+    monkeypatch.setitem(sys.modules, "dvc.exceptions", None)
+    assert provenance.data_hash(tmp_path / "raw").startswith("unknown (DVC is not installed")
+
+
 def data_source_preparation(cfg) -> dict:
     """The preparation settings recorded with the prepared data: all of them, as `make data` ran."""
     import hydra

@@ -1,12 +1,17 @@
 """Choices a run can make beyond the defaults: TensorBoard and MLflow logging, mixed precision,
 a compiled network, what the console shows, and the speed benchmark."""
 
+import itertools
 import logging
 import subprocess
 import sys
 import warnings
 
+import hydra
+import pandas as pd
 import pytest
+import torch
+from omegaconf import OmegaConf
 from lightning.pytorch.callbacks import TQDMProgressBar
 
 from {{ cookiecutter.package_name }}.callbacks import EpochLines, progress_bar
@@ -36,6 +41,49 @@ def test_mixed_precision_is_bfloat16_on_the_cpu_and_trains(train_config) -> None
     assert mixed_precision() == "bf16-mixed"  # CPUs have bfloat16 autocast
     metrics = train(train_config(*SMOKE, "logger=csv", "trainer.precision=${mixed_precision:}"))
     assert 0 <= metrics["test/acc"] <= 1
+
+
+@pytest.mark.parametrize("every, logged_steps", [(1, [0, 1, 2, 3, 4, 5]), (2, [1, 3, 5])])
+def test_training_logs_its_loss_on_the_logged_steps_and_its_epoch_mean(
+    train_config, tmp_path, every, logged_steps
+) -> None:
+    train(train_config(*SMOKE, "logger=csv", f"trainer.log_every_n_steps={every}"))  # 3 steps/epoch
+    (metrics_file,) = tmp_path.rglob("metrics.csv")
+    logged = pd.read_csv(metrics_file)
+    steps = logged.dropna(subset=["train/loss_step"])
+    epochs = logged.dropna(subset=["train/loss_epoch"])
+    assert list(steps["step"]) == logged_steps and list(epochs["epoch"]) == [0, 1]
+    if every == 1:  # every step's loss is in the file: the epoch's value is their mean
+        for epoch, mean in zip(epochs["epoch"], epochs["train/loss_epoch"], strict=True):
+            epoch_steps = steps[steps["epoch"] == epoch]["train/loss_step"]
+            assert mean == pytest.approx(epoch_steps.mean(), rel=1e-5)
+
+
+def test_test_metrics_are_scored_over_the_whole_split(train_config, tmp_path) -> None:
+    from {{ cookiecutter.package_name }}.models.checkpoint import load_model
+
+    cfg = train_config(*SMOKE, "logger=csv")
+    metrics = train(cfg)  # validation ran before the test: its outputs must not count there
+    model = load_model(tmp_path / "checkpoints" / "best.ckpt").eval()
+    data = hydra.utils.instantiate(cfg.data)
+    data.setup("test")
+    batches = itertools.islice(data.test_dataloader(), cfg.trainer.limit_test_batches)
+    inputs, targets = (torch.cat(part) for part in zip(*batches, strict=True))
+    with torch.no_grad():
+        outputs = model(data.on_after_batch_transfer([inputs, targets], 0)[0])
+    assert metrics["test/loss"] == pytest.approx(float(model.loss(outputs, targets)), rel=1e-5)
+
+
+def test_plain_loop_of_the_benchmark_uses_the_trainer_device_and_precision(monkeypatch) -> None:
+    monkeypatch.syspath_prepend(str(PROJECT_ROOT / "benchmarks"))
+    from plain_loop import device_and_precision
+
+    for precision, dtype in [("bf16-mixed", torch.bfloat16), ("32-true", torch.float32)]:
+        trainer = OmegaConf.create({"accelerator": "cpu", "precision": precision})
+        device, autocast, scaler = device_and_precision(trainer)
+        with autocast():
+            outputs = torch.nn.Linear(2, 2)(torch.ones(1, 2))
+        assert device.type == "cpu" and outputs.dtype == dtype and not scaler.is_enabled()
 
 
 @pytest.mark.slow  # compiling takes tens of seconds on a CPU

@@ -64,7 +64,7 @@ class RandomState(L.Callback):
             "numpy": [kind, keys.tolist(), position, has_gauss, gauss],
             "python": random.getstate(),
         }
-        if torch.cuda.is_available():
+        if torch.cuda.is_initialized():  # a GPU was used (and asking is free, unlike is_available)
             state["cuda"] = torch.cuda.get_rng_state_all()
         return state
 
@@ -143,7 +143,7 @@ class EpochLines(ProgressBar):
         metrics = {
             name.removesuffix("_epoch"): float(value)
             for name, value in trainer.callback_metrics.items()
-            if name in ("train/loss", "train/loss_epoch") or name.startswith("val/")
+            if name == "train/loss_epoch" or name.startswith("val/")
         }
         shown = "  ".join(f"{name} {value:.4g}" for name, value in sorted(metrics.items()))
         seconds = time.monotonic() - self.epoch_started

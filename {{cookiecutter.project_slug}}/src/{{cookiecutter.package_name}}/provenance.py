@@ -45,12 +45,14 @@ def data_hash(raw_dir: Path) -> str:
 
     The hash names the data version for good: `git checkout <commit> && dvc pull` brings it back.
     """
-    from dvc.exceptions import DvcException
-    from dvc.repo import Repo
-
     dvc_file = Path(f"{raw_dir}.dvc")
     if not dvc_file.exists():
         return f"{raw_dir} is not tracked by DVC (`make data-track` tracks it)"
+    try:
+        from dvc.exceptions import DvcException
+        from dvc.repo import Repo
+    except ImportError:  # a machine set up by hand, without the project's requirements
+        return "unknown (DVC is not installed here: pip install dvc)"
     try:
         with Repo(str(dvc_file.parent)) as repo:
             (stage,) = repo.stage.collect(str(dvc_file))
