@@ -98,20 +98,23 @@ class SupervisedModule(L.LightningModule):
         self.split_outputs: list[tuple[torch.Tensor, torch.Tensor]] = []
 
     def validation_step(self, batch: list[torch.Tensor], batch_idx: int) -> None:
-        inputs, targets = batch
-        self.split_outputs.append((self(inputs), targets))  # a few numbers per example
+        self._keep_outputs(batch)
 
     def on_validation_epoch_end(self) -> None:
         self._score_whole_split("val", self.val_metrics)
 
     def on_test_epoch_start(self) -> None:
-        self.on_validation_epoch_start()
+        self.split_outputs = []
 
     def test_step(self, batch: list[torch.Tensor], batch_idx: int) -> None:
-        self.validation_step(batch, batch_idx)
+        self._keep_outputs(batch)
 
     def on_test_epoch_end(self) -> None:
         self._score_whole_split("test", self.test_metrics)
+
+    def _keep_outputs(self, batch: list[torch.Tensor]) -> None:
+        inputs, targets = batch
+        self.split_outputs.append((self(inputs), targets))  # a few numbers per example
 
     def _score_whole_split(self, stage: str, metrics: MetricCollection) -> None:
         """Log the loss and each metric over the whole split. Under DDP each process scored its
