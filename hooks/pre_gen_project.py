@@ -20,7 +20,7 @@ IMPORTED_MODULES = {
     "pytest", "sklearn", "tests", "torch", "torchmetrics", "wandb", "dvc", "filelock",
     "nbclient", "nbformat", "jupyter_client", "ipykernel", "pre_commit", "yaml", "jinja2",
     "mlflow", "tensorboard", "optuna", "submitit", "timing", "cluster_helpers", "timm",
-    "test_wandb",
+    "test_wandb", "plain_loop",
 }  # fmt: skip
 # Installed with Python but missing from sys.stdlib_module_names: `test` is CPython's own test
 # suite, and `import test.train` would look inside it.

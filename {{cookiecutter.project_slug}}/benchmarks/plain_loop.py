@@ -2,8 +2,8 @@
 
 Same prepared data and batches (the project's data source), same network, loss and optimizer (the
 project's model), the same device and precision (`trainer.accelerator`, `trainer.precision`),
-validation and a checkpoint every epoch; no Lightning Trainer, callbacks, loggers or progress bar. `python benchmarks/plain_loop.py <overrides>` takes the overrides of
-`make train`.
+validation and a checkpoint every epoch; no Lightning Trainer, callbacks, loggers or progress bar.
+`python benchmarks/plain_loop.py <overrides>` takes the overrides of `make train`.
 """
 
 import sys

@@ -11,8 +11,8 @@ import hydra
 import pandas as pd
 import pytest
 import torch
-from omegaconf import OmegaConf
 from lightning.pytorch.callbacks import TQDMProgressBar
+from omegaconf import OmegaConf
 
 from {{ cookiecutter.package_name }}.callbacks import EpochLines, progress_bar
 from {{ cookiecutter.package_name }}.config import PROJECT_ROOT, mixed_precision

@@ -33,6 +33,10 @@ class SupervisedModule(L.LightningModule):
         # Plain values only: stored in every checkpoint. Not sent to the loggers, which get the
         # whole run config from train.py (the same settings, under the same names).
         self.save_hyperparameters(logger=False)
+        # The training loss summed over this epoch's batches so far (set here, not at the epoch's
+        # start: an epoch resumed from a mid-epoch checkpoint does not start again).
+        self.epoch_loss_sum: float | torch.Tensor = 0.0
+        self.epoch_batches = 0
         self.info = DataInfo(**data)
         self.check_data(self.info)
         self.network = instantiate_trusted(
@@ -78,10 +82,6 @@ class SupervisedModule(L.LightningModule):
     # small network's step. So training logs its loss on the steps the loggers write (every
     # trainer.log_every_n_steps) and its mean at the epoch's last batch; validation and test
     # keep each batch's outputs and score the whole split once, at its end.
-    def on_train_epoch_start(self) -> None:
-        self.epoch_loss_sum = torch.zeros((), device=self.device)
-        self.epoch_batches = 0
-
     def training_step(self, batch: list[torch.Tensor], batch_idx: int) -> torch.Tensor:
         inputs, targets = batch
         loss = self.loss(self(inputs), targets)
@@ -92,6 +92,7 @@ class SupervisedModule(L.LightningModule):
         if self.trainer.is_last_batch:  # sync_dist: the mean over all processes under DDP
             epoch_loss = self.epoch_loss_sum / self.epoch_batches
             self.log("train/loss_epoch", epoch_loss, on_step=False, on_epoch=True, sync_dist=True)
+            self.epoch_loss_sum, self.epoch_batches = 0.0, 0
         return loss
 
     def on_validation_epoch_start(self) -> None:
