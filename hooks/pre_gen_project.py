@@ -20,7 +20,7 @@ IMPORTED_MODULES = {
     "pytest", "sklearn", "tests", "torch", "torchmetrics", "wandb", "dvc", "filelock",
     "nbclient", "nbformat", "jupyter_client", "ipykernel", "pre_commit", "yaml", "jinja2",
     "mlflow", "tensorboard", "optuna", "submitit", "timing", "cluster_helpers", "timm",
-    "test_wandb", "plain_loop",
+    "test_wandb", "test_train", "test_resume", "plain_loop", "bare_trainer",
 }  # fmt: skip
 # Installed with Python but missing from sys.stdlib_module_names: `test` is CPython's own test
 # suite, and `import test.train` would look inside it.

@@ -5,7 +5,9 @@ Each loop runs as a fresh process, one after the other, on the prepared data (`m
 settings. Both record when their first training step ran and when each epoch started, so this
 prints, for each: the time to the first step, the time per epoch (the median, every epoch but
 the first), the whole run, and the plain loop's speed over the project's. `import lightning` alone
-is timed too: it is most of the fixed cost a Lightning project cannot avoid.
+is timed too: it is most of the fixed cost a Lightning project cannot avoid. So is a bare
+Lightning Trainer on the same work (benchmarks/bare_trainer.py): Lightning's own share of the
+time per epoch, which no setting of the project takes away.
 
     make bench                                  # the default settings, 10 epochs
     make bench ARGS="--epochs 5 model.network.channels=[32,64,128]"
@@ -64,16 +66,18 @@ def main() -> None:
         project = [sys.executable, "-m", f"{PACKAGE}.train", *settings,
                    "+callbacks.bench_timing._target_=timing.TimingCallback"]  # fmt: skip
         plain = [sys.executable, str(BENCHMARKS / "plain_loop.py"), *settings]
+        bare = [sys.executable, str(BENCHMARKS / "bare_trainer.py"), *settings]
         timings = Path(scratch) / "timings.json"
-        results = {"project": [], "plain": []}
-        for _ in range(args.repeat):  # alternated, so that both see the same machine load
-            results["project"].append(run(project, timings))
-            results["plain"].append(run(plain, timings))
+        commands = {"project": project, "plain": plain, "bare": bare}
+        results = {name: [] for name in commands}
+        for _ in range(args.repeat):  # alternated, so that all see the same machine load
+            for name, command in commands.items():
+                results[name].append(run(command, timings))
         start = time.time()
         subprocess.run([sys.executable, "-c", "import lightning"], check=True)
         import_lightning = time.time() - start
 
-    project_result, plain_result = median_of(results["project"]), median_of(results["plain"])
+    project_result, plain_result, bare_result = (median_of(results[name]) for name in commands)
     print(f"{args.epochs} epochs, {' '.join(args.overrides) or 'default settings'}:")
     print(f"{'':24}{'project':>10}{'plain loop':>12}{'speed ratio':>13}")
     for key, label in [("first_step", "time to first step"), ("per_epoch", "time per epoch"),
@@ -83,6 +87,10 @@ def main() -> None:
     fixed = project_result["total"] - args.epochs * project_result["per_epoch"]
     versus_import = f"{fixed / import_lightning:.2f}x `import lightning`, {import_lightning:.2f}s"
     print(f"{'fixed cost':24}{fixed:>9.2f}s   ({versus_import})")
+    bare_ratio = plain_result["per_epoch"] / bare_result["per_epoch"]
+    added = project_result["per_epoch"] - bare_result["per_epoch"]
+    print(f"Lightning's own loop: a bare Trainer takes {bare_result['per_epoch']:.3f}s per epoch "
+          f"({bare_ratio:.2f}x the plain loop), the project {added:+.3f}s more.")  # fmt: skip
 
 
 if __name__ == "__main__":

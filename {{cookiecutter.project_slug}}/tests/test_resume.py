@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow  # four trainings, each a new Python process
 TESTS = Path(__file__).resolve().parent
 SETTINGS = [
     "trainer=cpu", "logger=csv", "trainer.max_epochs=3", "callbacks.progress_bar=null",
-    "callbacks.last_checkpoint.every_n_train_steps=2",  # last.ckpt in the middle of epochs too
+    "callbacks.mid_epoch_checkpoint.every_n_train_steps=2",  # last.ckpt in the middle of epochs too
 ]  # fmt: skip
 
 

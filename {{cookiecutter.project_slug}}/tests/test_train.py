@@ -6,6 +6,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import lightning as L
 import pytest
 import torch
 
@@ -54,6 +55,38 @@ def test_damaged_last_checkpoint_says_how_to_resume(train_config, tmp_path) -> N
     (tmp_path / "checkpoints" / "last.ckpt").write_bytes(b"PK\x03\x04" + bytes(100))
     with pytest.raises(CheckpointError, match=r"last.ckpt is damaged .* delete it to start"):
         train(train_config("debug=smoke"))
+
+
+class LastCheckpointOfEachEpoch(L.Callback):
+    """Checks, as each epoch starts, that last.ckpt holds the end of the epoch before."""
+
+    checked = 0
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.current_epoch > 0:
+            last = Path(trainer.default_root_dir) / "checkpoints" / "last.ckpt"
+            assert torch.load(last, weights_only=True)["global_step"] == trainer.global_step
+            LastCheckpointOfEachEpoch.checked += 1
+
+
+def test_last_checkpoint_is_each_epoch_also_when_validation_does_not_improve(
+    train_config, tmp_path
+) -> None:
+    """A crashed run resumes from its last epoch, not from the epoch of its best checkpoint.
+
+    mode=max makes best.ckpt the epoch of the highest validation loss, so the epochs that lower
+    it are not a new best: as for a run whose validation loss has stalled.
+    """
+    train(train_config(
+        "debug=smoke", "trainer.max_epochs=4", "callbacks.model_checkpoint.mode=max",
+        "+callbacks.check._target_=test_train.LastCheckpointOfEachEpoch",
+    ))  # fmt: skip
+    assert LastCheckpointOfEachEpoch.checked == 3
+    best, last = (
+        torch.load(tmp_path / "checkpoints" / name, weights_only=True)["global_step"]
+        for name in ("best.ckpt", "last.ckpt")
+    )
+    assert best < last == 4 * 3  # some epochs were not the best; last.ckpt is the 4th epoch's end
 
 
 @pytest.mark.parametrize(

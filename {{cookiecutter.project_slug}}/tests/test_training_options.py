@@ -3,6 +3,7 @@ a compiled network, what the console shows, and the speed benchmark."""
 
 import itertools
 import logging
+import re
 import subprocess
 import sys
 import warnings
@@ -128,7 +129,7 @@ def test_optuna_search_records_every_trial_and_prints_the_best(data_dir, tmp_pat
     assert 'Train it again with:\n    make train ARGS="model.optimizer.lr=' in result.stdout
 
 
-@pytest.mark.slow  # two trainings in new processes
+@pytest.mark.slow  # three trainings in new processes
 def test_bench_compares_the_project_with_a_plain_loop(data_dir) -> None:
     command = [sys.executable, str(PROJECT_ROOT / "benchmarks" / "bench_training.py"),
                "--epochs", "3", f"paths.data_dir={data_dir}"]  # fmt: skip
@@ -138,3 +139,5 @@ def test_bench_compares_the_project_with_a_plain_loop(data_dir) -> None:
     for row in ("time to first step", "time per epoch", "whole run"):
         assert lines[row].rstrip().endswith("x"), result.stdout  # project, plain, speed ratio
     assert "`import lightning`" in lines["fixed cost"]
+    assert re.search(r"a bare Trainer takes \d+\.\d+s per epoch \(\d+\.\d+x the plain loop\)",
+                     result.stdout), result.stdout  # fmt: skip
