@@ -1,13 +1,13 @@
 """`make bench`: how fast the project trains, against a plain PyTorch loop doing the same work.
 
 Each loop runs as a fresh process, one after the other, on the prepared data (`make data` first):
-`python -m <package>.train` with a timing callback, then benchmarks/plain_loop.py with the same
-settings. Both record when their first training step ran and when each epoch started, so this
-prints, for each: the time to the first step, the time per epoch (the median, every epoch but
-the first), the whole run, and the plain loop's speed over the project's. `import lightning` alone
-is timed too: it is most of the fixed cost a Lightning project cannot avoid. So is a bare
-Lightning Trainer on the same work (benchmarks/bare_trainer.py): Lightning's own share of the
-time per epoch, which no setting of the project takes away.
+`python -m <package>.train` with a timing callback, benchmarks/plain_loop.py, and a bare Lightning
+Trainer (benchmarks/bare_trainer.py), all with the same settings. Each records when its first
+training step ran and when each epoch started, so this prints, for the project and the plain
+loop: the time to the first step, the time per epoch (the median, every epoch but the first), the
+whole run, and the plain loop's speed over the project's. `import lightning` alone is timed too:
+it is most of the fixed cost a Lightning project cannot avoid. The bare Trainer's time per epoch
+is Lightning's own share, which no setting of the project takes away.
 
     make bench                                  # the default settings, 10 epochs
     make bench ARGS="--epochs 5 model.network.channels=[32,64,128]"

@@ -1,6 +1,6 @@
 """When each epoch starts, written to the JSON file named by $BENCH_TIMINGS: `make bench` reads it.
 
-Both loops of the benchmark record the same events, so their numbers compare: the process start
+The benchmark's loops all record the same events, so their numbers compare: the process start
 (from the benchmark), the first training step, and the start of every epoch (an epoch's time is
 everything until the next one starts: training, validation, checkpoints, logging).
 """

@@ -49,8 +49,9 @@ def test_seed_sweep_is_one_command_and_one_line_of_results(data_dir, tmp_path) -
 
 
 def test_parallel_sweep_gives_every_job_its_own_folders_and_wandb_run(data_dir, tmp_path) -> None:
+    # DataLoader workers in joblib's processes too: they start the platform's way (datamodule.py).
     sweep(tmp_path, data_dir, "hydra/launcher=joblib", "hydra.launcher.n_jobs=4", "logger=wandb",
-          "seed=1,2,3,4")  # fmt: skip
+          "seed=1,2,3,4", "data.num_workers=2")  # fmt: skip
     (multirun,) = (tmp_path / "outputs" / "train").iterdir()
     runs = sorted(run for run in multirun.iterdir() if run.is_dir())
     assert len(runs) == 4

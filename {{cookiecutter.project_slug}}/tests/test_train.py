@@ -69,14 +69,13 @@ class LastCheckpointOfEachEpoch(L.Callback):
             LastCheckpointOfEachEpoch.checked += 1
 
 
-def test_last_checkpoint_is_each_epoch_also_when_validation_does_not_improve(
-    train_config, tmp_path
-) -> None:
+def test_last_checkpoint_is_saved_every_epoch_even_with_no_new_best(train_config, tmp_path) -> None:
     """A crashed run resumes from its last epoch, not from the epoch of its best checkpoint.
 
     mode=max makes best.ckpt the epoch of the highest validation loss, so the epochs that lower
     it are not a new best: as for a run whose validation loss has stalled.
     """
+    LastCheckpointOfEachEpoch.checked = 0
     train(train_config(
         "debug=smoke", "trainer.max_epochs=4", "callbacks.model_checkpoint.mode=max",
         "+callbacks.check._target_=test_train.LastCheckpointOfEachEpoch",

@@ -9,6 +9,7 @@ import sys
 import warnings
 
 import hydra
+import lightning.fabric.utilities.data
 import pandas as pd
 import pytest
 import torch
@@ -127,6 +128,25 @@ def test_optuna_search_records_every_trial_and_prints_the_best(data_dir, tmp_pat
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(read_results(tmp_path / "results" / "results.csv")) == 3  # a row per trial
     assert 'Train it again with:\n    make train ARGS="model.optimizer.lr=' in result.stdout
+
+
+def test_on_the_cpu_batches_are_read_without_workers_and_lightning_does_not_object(
+    train_config, data_source, monkeypatch
+) -> None:
+    """data.num_workers null: no worker processes when training on the CPU (a GPU gets them), and
+    no advice from Lightning to add some, which it gives on a machine with many cores."""
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    for setting, workers in [("null", 0), ("1", 1)]:  # a number is taken as it is
+        data = data_source(f"data.num_workers={setting}")
+        data.setup("fit")
+        assert data.train_dataloader().num_workers == workers
+
+    monkeypatch.setattr(lightning.fabric.utilities.data, "_num_cpus_available", lambda: 16)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train(train_config(*SMOKE, "logger=csv", "data.num_workers=null"))
+    assert not [w for w in caught if "does not have many workers" in str(w.message)]
 
 
 @pytest.mark.slow  # three trainings in new processes

@@ -2,8 +2,10 @@
 
 Kept quiet, because they say nothing a user can change: Lightning's deprecation warning about its
 own use of torch's pytree API, its advertisements for its logging and model services, its note
-that the model summary counts bf16 parameters as 32-bit, W&B's banner and summary (the project
-prints where the offline run is and how to upload it).
+that the model summary counts bf16 parameters as 32-bit, its advice to add DataLoader workers
+(on the CPU the project reads its prepared arrays without them on purpose, see
+`default_num_workers`), W&B's banner and summary (the project prints where the offline run is and
+how to upload it).
 Warnings about the user's data, settings or code stay.
 """
 
@@ -27,6 +29,7 @@ def quiet_third_party_notices() -> None:
     """Silence the notices of Lightning and W&B that a user cannot act on (see the module doc)."""
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")
     warnings.filterwarnings("ignore", message=r"Precision .* is not supported by the model summary")
+    warnings.filterwarnings("ignore", message=r"The '\w+' does not have many workers")
     adverts = DropMessages("litlogger", "litmodels")
     logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(adverts)
     os.environ.setdefault("WANDB_SILENT", "true")
