@@ -276,8 +276,8 @@ def default_num_workers(trainer: L.Trainer | None) -> int:
 
     A batch of the prepared arrays is a slice of a memory-mapped file: the main process reads it
     faster than a worker process hands it over, and on the CPU every core is busy training
-    (`make bench` on 2 cores: epochs 1.6x faster without workers). A GPU computes while workers
-    read the next batches.
+    (`make bench` on 2 cores: the example's epochs 1.3x faster without workers). A GPU computes
+    while workers read the next batches.
     """
     on_gpu = trainer.strategy.root_device.type != "cpu" if trainer else torch.cuda.is_available()
     return min(4, os.cpu_count() or 1) if on_gpu else 0
