@@ -13,12 +13,9 @@ from pathlib import Path
 
 import lightning as L
 import torch
-from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ModelCheckpoint
+from plain_loop import the_work
 from timing import TimingCallback
-
-from {{ cookiecutter.package_name }}.config import compose_config
-from {{ cookiecutter.package_name }}.schedule import fit_to_data
 
 
 class BareModule(L.LightningModule):
@@ -41,12 +38,7 @@ class BareModule(L.LightningModule):
 
 
 def main(overrides: list[str]) -> None:
-    cfg = compose_config("train", ["paths.output_dir=unused", *overrides])
-    torch.manual_seed(cfg.seed)
-    torch.set_float32_matmul_precision("high")  # as train.py sets it
-    data = instantiate(cfg.data)
-    fit_to_data(cfg, data)  # the batch size and epochs that training uses
-    model = instantiate(cfg.model, data=data.info.as_dict(), _recursive_=False, _convert_="all")
+    cfg, data, model = the_work(overrides)
     # One checkpoint each epoch, as the plain loop writes (no metric: every save replaces it).
     checkpoint = ModelCheckpoint(dirpath=Path(cfg.paths.log_dir) / "bare-trainer", filename="last")
     trainer = L.Trainer(

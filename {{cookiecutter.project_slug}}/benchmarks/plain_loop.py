@@ -16,7 +16,21 @@ from omegaconf import DictConfig
 from timing import Timings
 
 from {{ cookiecutter.package_name }}.config import compose_config
+from {{ cookiecutter.package_name }}.data.datamodule import PreparedData
+from {{ cookiecutter.package_name }}.models.supervised import SupervisedModule
 from {{ cookiecutter.package_name }}.schedule import fit_to_data
+
+
+def the_work(overrides: list[str]) -> tuple[DictConfig, PreparedData, SupervisedModule]:
+    """What every loop of the benchmark trains, as train.py builds it: the settings, the data
+    (with the batch size and epochs fitted to it) and the project's model, seeded the same way."""
+    cfg = compose_config("train", ["paths.output_dir=unused", *overrides])
+    torch.manual_seed(cfg.seed)
+    torch.set_float32_matmul_precision("high")  # as train.py sets it
+    data = instantiate(cfg.data)
+    fit_to_data(cfg, data)
+    model = instantiate(cfg.model, data=data.info.as_dict(), _recursive_=False, _convert_="all")
+    return cfg, data, model
 
 
 def device_and_precision(trainer: DictConfig) -> tuple[torch.device, partial, torch.amp.GradScaler]:
@@ -33,14 +47,9 @@ def device_and_precision(trainer: DictConfig) -> tuple[torch.device, partial, to
 
 def main(overrides: list[str]) -> None:
     timings = Timings()
-    cfg = compose_config("train", ["paths.output_dir=unused", *overrides])
-    torch.manual_seed(cfg.seed)
-    torch.set_float32_matmul_precision("high")  # as train.py sets it
-    data = instantiate(cfg.data)
+    cfg, data, model = the_work(overrides)
     data.setup()
-    fit_to_data(cfg, data)  # the batch size that training uses
     device, autocast, scaler = device_and_precision(cfg.trainer)
-    model = instantiate(cfg.model, data=data.info.as_dict(), _recursive_=False, _convert_="all")
     model.to(device)
     optimizer = model.configure_optimizers()["optimizer"]
     checkpoint = Path(cfg.paths.log_dir) / "plain-loop.ckpt"
