@@ -81,16 +81,34 @@ def test_debug_runs_add_no_row(train_config, tmp_path, caplog, overrides: list[s
     assert "debug run" in line or "less than one whole epoch" in line
 
 
-def test_a_diverging_run_stops_with_what_to_try(train_config, tmp_path) -> None:
-    cfg = train_config(*ONE_EPOCH, "model.optimizer.lr=1e30", "trainer.max_epochs=3")
+# The loss is read (a wait for the GPU) on logging steps and before each checkpoint, not at every
+# step: a run whose loggers write rarely still stops before its next checkpoint would be saved.
+@pytest.mark.parametrize(
+    ("overrides", "stopped_at"),
+    [
+        (["trainer.log_every_n_steps=4"], "by step 4"),
+        (
+            [
+                "trainer.log_every_n_steps=1000",
+                "callbacks.mid_epoch_checkpoint.every_n_train_steps=3",
+            ],
+            "by step 3",
+        ),
+    ],
+    ids=["at_a_logging_step", "before_a_checkpoint"],
+)
+def test_a_diverging_run_stops_with_what_to_try(
+    train_config, tmp_path, overrides: list[str], stopped_at: str
+) -> None:
+    cfg = train_config(*ONE_EPOCH, "model.optimizer.lr=1e30", "trainer.max_epochs=3", *overrides)
     with pytest.raises(TrainingDivergedError) as stopped:
         train(cfg)
     message = str(stopped.value)
-    assert "at step" in message and "learning rate 1e+30" in message
+    assert f"the training loss became NaN or infinite {stopped_at}" in message
+    assert "learning rate 1e+30" in message
     assert "model.optimizer.lr=1e+29" in message and "gradient_clip_val" in message
     assert not (tmp_path / "results" / "results.csv").exists()
-    # It stopped before any checkpoint of broken weights was called best.
-    best = tmp_path / "checkpoints" / "best.ckpt"
-    if best.exists():
-        weights = torch.load(best, weights_only=True)["state_dict"].values()
-        assert all(torch.isfinite(tensor).all() for tensor in weights)
+    # It stopped before any checkpoint of the broken weights was written.
+    for checkpoint in (tmp_path / "checkpoints").glob("*.ckpt"):
+        weights = torch.load(checkpoint, weights_only=True)["state_dict"].values()
+        assert all(torch.isfinite(tensor).all() for tensor in weights), checkpoint.name

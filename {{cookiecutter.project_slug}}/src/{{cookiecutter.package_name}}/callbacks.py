@@ -88,25 +88,49 @@ class TrainingDivergedError(UserError):
 
 
 class StopWhenDiverged(L.Callback):
-    """Stops training at the first loss that is not a finite number, before any checkpoint of
-    the broken weights is saved (Lightning runs checkpoint callbacks after this one)."""
+    """Stops training once the loss is not a finite number, before a checkpoint of the broken
+    weights is saved.
+
+    Reading a number off a GPU makes the CPU wait until the GPU has caught up; a wait at every
+    step would leave the GPU idle while the next step is prepared. So each step only notes, on
+    the device, whether its loss was finite, and the note is read where Lightning waits anyway:
+    on the steps the loggers write (trainer.log_every_n_steps), after validation, and before
+    any checkpoint is saved.
+    """
+
+    def __init__(self) -> None:
+        self.losses_finite: torch.Tensor | None = None  # every training loss so far was finite
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module, outputs, batch, batch_idx) -> None:
         loss = outputs["loss"] if isinstance(outputs, dict) else outputs
-        if loss is not None and not math.isfinite(float(loss)):
-            raise self.diverged(trainer, "training loss", float(loss))
+        if loss is None:
+            return
+        finite = torch.isfinite(loss.detach())
+        self.losses_finite = finite if self.losses_finite is None else self.losses_finite & finite
+        if trainer.global_step % trainer.log_every_n_steps == 0:
+            self.check_training_loss(trainer)
+
+    def on_save_checkpoint(self, trainer: L.Trainer, pl_module, checkpoint: dict) -> None:
+        self.check_training_loss(trainer)  # raising here: the checkpoint is not written
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.check_training_loss(trainer)
         loss = trainer.callback_metrics.get("val/loss")
         if not trainer.sanity_checking and loss is not None and not math.isfinite(float(loss)):
-            raise self.diverged(trainer, "validation loss", float(loss))
+            step = trainer.global_step
+            raise self.diverged(trainer, f"the validation loss became {float(loss)} at step {step}")
+
+    def check_training_loss(self, trainer: L.Trainer) -> None:
+        if self.losses_finite is not None and not bool(self.losses_finite):
+            step = trainer.global_step
+            raise self.diverged(trainer, f"the training loss became NaN or infinite by step {step}")
 
     @staticmethod
-    def diverged(trainer: L.Trainer, what: str, value: float) -> TrainingDivergedError:
+    def diverged(trainer: L.Trainer, what_happened: str) -> TrainingDivergedError:
         lr = trainer.optimizers[0].param_groups[0]["lr"] if trainer.optimizers else float("nan")
         return TrainingDivergedError(
-            f"Training diverged: the {what} became {value} at step {trainer.global_step} "
-            f"(epoch {trainer.current_epoch}, learning rate {lr:g}); try a lower learning rate "
+            f"Training diverged: {what_happened} (epoch {trainer.current_epoch}, learning rate "
+            f"{lr:g}); try a lower learning rate "
             f"(model.optimizer.lr={lr / 10:g}) or clip the gradients "
             "(+trainer.gradient_clip_val=1.0). No row was added to the results."
         )
