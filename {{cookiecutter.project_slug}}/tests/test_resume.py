@@ -3,9 +3,11 @@ ends with the same weights and metrics, tensor for tensor, as the same run left 
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import lightning as L
@@ -16,7 +18,7 @@ pytestmark = pytest.mark.slow  # four trainings, each a new Python process
 
 TESTS = Path(__file__).resolve().parent
 SETTINGS = [
-    "trainer=cpu", "logger=csv", "trainer.max_epochs=3", "callbacks.progress_bar=null",
+    "trainer=cpu", "logger=csv", "trainer.max_epochs=3",
     "callbacks.mid_epoch_checkpoint.every_n_train_steps=2",  # last.ckpt in the middle of epochs too
 ]  # fmt: skip
 
@@ -66,9 +68,13 @@ def test_killed_run_resumes_to_the_same_weights_and_metrics(data_dir, tmp_path) 
     assert saved["global_step"] == 2 * batches - 2 and saved["epoch"] == 1  # in the 2nd epoch
     assert not (run / "checkpoints" / "finished.json").exists()
 
+    started = time.monotonic()
     resumed = start(tmp_path, data_dir, "killed")  # the same command again
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "Resuming from" in resumed.stdout + resumed.stderr
+    # The console line of the epoch it resumed in times it from the resume, not from boot time.
+    (seconds,) = re.findall(r"epoch 2/3 \(([\d.]+) s\)", resumed.stdout + resumed.stderr)
+    assert float(seconds) <= time.monotonic() - started
 
     for name in ("best.ckpt", "last.ckpt"):
         left_alone = weights(tmp_path / "outputs" / "train" / "whole" / "checkpoints" / name)

@@ -9,7 +9,7 @@ import time
 import pytest
 import torch
 
-from {{ cookiecutter.package_name }}.callbacks import TrainingDivergedError
+from {{ cookiecutter.package_name }}.errors import TrainingDivergedError
 from {{ cookiecutter.package_name }}.results import read_results
 from {{ cookiecutter.package_name }}.runs import RunInUseError
 from {{ cookiecutter.package_name }}.train import train

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow  # several trainings at once, from the command lin
 ONE_EPOCH = ["trainer=cpu", "trainer.max_epochs=1", "callbacks.progress_bar=null"]
 
 
-def sweep(root: Path, data_dir: Path, *overrides: str) -> str:
+def sweep(root: Path, data_dir: Path, *overrides: str, exit_status: int = 0) -> str:
     """`python -m <package>.train -m ...` in the project root `root`; returns its output."""
     command = [
         sys.executable, "-m", "{{ cookiecutter.package_name }}.train", "-m", *ONE_EPOCH,
@@ -25,7 +25,7 @@ def sweep(root: Path, data_dir: Path, *overrides: str) -> str:
         f"paths.log_dir={root / 'outputs'}",
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, timeout=900, env=os.environ)
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == exit_status, result.stderr[-3000:]
     return result.stdout + result.stderr
 
 
@@ -46,6 +46,15 @@ def test_seed_sweep_is_one_command_and_one_line_of_results(data_dir, tmp_path) -
     print(summary)  # what `make results ARGS="--by config_id"` shows (pytest -s)
     (line,) = summary.splitlines()[1:]
     assert " 3 " in line and "1,2,3" in line and "±" in line
+
+
+def test_a_diverging_job_fails_alone_and_the_sweep_goes_on(data_dir, tmp_path) -> None:
+    output = sweep(tmp_path, data_dir, "logger=csv", "model.optimizer.lr=1e30,0.001", exit_status=1)
+    assert "Training diverged" in output and "The sweep's other jobs ran." in output
+    (multirun,) = (tmp_path / "outputs" / "train").iterdir()
+    assert len([run for run in multirun.iterdir() if run.is_dir()]) == 2
+    (row,) = read_results(tmp_path / "results" / "results.csv").itertuples()
+    assert "model.optimizer.lr=0.001" in row.overrides  # the job after the diverged one trained
 
 
 def test_parallel_sweep_gives_every_job_its_own_folders_and_wandb_run(data_dir, tmp_path) -> None:

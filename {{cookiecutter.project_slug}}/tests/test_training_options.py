@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import warnings
+from types import SimpleNamespace
 
 import hydra
 import lightning.fabric.utilities.data
@@ -18,6 +19,7 @@ from omegaconf import OmegaConf
 
 from {{ cookiecutter.package_name }}.callbacks import EpochLines, progress_bar
 from {{ cookiecutter.package_name }}.config import PROJECT_ROOT, mixed_precision
+from {{ cookiecutter.package_name }}.data.datamodule import default_num_workers
 from {{ cookiecutter.package_name }}.results import read_results
 from {{ cookiecutter.package_name }}.train import train
 
@@ -115,18 +117,32 @@ def test_off_a_terminal_each_epoch_is_one_line(train_config, caplog, monkeypatch
     assert not [w for w in caught if "LeafSpec" in str(w.message)]  # nor Lightning's own warning
 
 
-@pytest.mark.slow  # three trainings in a new process
-def test_optuna_search_records_every_trial_and_prints_the_best(data_dir, tmp_path) -> None:
+# A learning rate that makes training diverge fails its trial only: the search goes on.
+DIVERGING_LR = 'hydra.sweeper.params={model.optimizer.lr:"choice(1e30,0.001)"}'
+
+
+@pytest.mark.slow  # three to five trainings in a new process
+@pytest.mark.parametrize(
+    ("trials", "overrides", "diverged"), [(3, [], 0), (5, [DIVERGING_LR], 1)],
+    ids=["search", "with_a_trial_that_diverges"],
+)  # fmt: skip
+def test_optuna_search_records_every_trial_and_prints_the_best(
+    data_dir, tmp_path, trials: int, overrides: list[str], diverged: int
+) -> None:
     command = [
         sys.executable, "-m", "{{ cookiecutter.package_name }}.train", "-m",
-        "hparams_search=optuna", "hydra/launcher=basic", "hydra.sweeper.n_trials=3",
+        "hparams_search=optuna", "hydra/launcher=basic", f"hydra.sweeper.n_trials={trials}",
         "hydra.sweeper.n_jobs=1", "trainer=cpu", "trainer.max_epochs=1", "logger=csv",
-        f"paths.root_dir={tmp_path}",
+        f"paths.root_dir={tmp_path}", *overrides,
         f"paths.data_dir={data_dir}", f"paths.log_dir={tmp_path}/outputs",
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert len(read_results(tmp_path / "results" / "results.csv")) == 3  # a row per trial
+    # The sampler's seed is fixed: the same trials, hence the same diverged ones, every time.
+    failed = (result.stdout + result.stderr).count("Failed experiment: Training diverged")
+    assert failed == diverged
+    rows = read_results(tmp_path / "results" / "results.csv")
+    assert len(rows) == trials - failed  # a row per trial that trained
     assert 'Train it again with:\n    make train ARGS="model.optimizer.lr=' in result.stdout
 
 
@@ -147,6 +163,21 @@ def test_on_the_cpu_batches_are_read_without_workers_and_lightning_does_not_obje
         warnings.simplefilter("always")
         train(train_config(*SMOKE, "logger=csv", "data.num_workers=null"))
     assert not [w for w in caught if "does not have many workers" in str(w.message)]
+
+
+# (cores this job may use, GPUs on the machine, workers for each GPU's process)
+@pytest.mark.parametrize(("cores", "gpus", "workers"), [(64, 1, 4), (16, 4, 3), (4, 2, 1)])
+def test_on_a_gpu_batches_are_read_ahead_without_taking_more_cores_than_the_job_has(
+    monkeypatch, cores: int, gpus: int, workers: int
+) -> None:
+    """data.num_workers null on a GPU: up to 4 workers for each GPU's process, fewer when the
+    job's cores (under SLURM its allocation) shared among its GPUs leave fewer."""
+    monkeypatch.setattr(lightning.fabric.utilities.data, "_num_cpus_available", lambda: cores)
+    # What the data module asks of a Trainer on GPUs, which a machine without one cannot build.
+    trainer_on_gpus = SimpleNamespace(
+        strategy=SimpleNamespace(root_device=torch.device("cuda", 0)), num_devices=gpus
+    )
+    assert default_num_workers(trainer_on_gpus) == workers
 
 
 @pytest.mark.slow  # three trainings in new processes

@@ -15,7 +15,7 @@ import torch
 from lightning.pytorch.callbacks import EarlyStopping, ProgressBar, TQDMProgressBar
 from omegaconf import DictConfig
 
-from {{ cookiecutter.package_name }}.errors import UserError
+from {{ cookiecutter.package_name }}.errors import TrainingDivergedError
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +81,6 @@ class RandomState(L.Callback):
         random.setstate(state["python"])
         if "cuda" in state and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["cuda"])
-
-
-class TrainingDivergedError(UserError):
-    """The loss became NaN or infinite: the run stops, and says what to try."""
 
 
 class StopWhenDiverged(L.Callback):
@@ -157,6 +153,10 @@ class EpochLines(ProgressBar):
 
     def enable(self) -> None:
         self.enabled = True
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # A run resumed in the middle of an epoch gets no epoch start: time it from here.
+        self.epoch_started = time.monotonic()
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.epoch_started = time.monotonic()

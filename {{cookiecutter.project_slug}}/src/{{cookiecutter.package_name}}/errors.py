@@ -16,6 +16,15 @@ class UserError(Exception):
     """A mistake in the data, the settings or the command: the message says what to do."""
 
 
+class TrainingDivergedError(UserError):
+    """The loss became NaN or infinite: the run stops, and says what to try."""
+
+
+class SweepJobFailed(Exception):
+    """One job of a sweep failed on its own (its training diverged). Not a UserError, which stops
+    the whole command at once: Hydra runs the sweep's other jobs, then reports this one."""
+
+
 def user_error_in(error: BaseException) -> UserError | None:
     """The UserError behind an exception, if any: Hydra wraps what a class raises while it is
     built from its config (`instantiate`) in an error of its own."""

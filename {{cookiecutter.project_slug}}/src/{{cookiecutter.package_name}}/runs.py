@@ -32,15 +32,20 @@ class RunInUseError(UserError):
     """Another live process is already running under this run_name."""
 
 
+def in_a_sweep() -> bool:
+    """Whether this run is one job of a sweep (`-m`, a hyper-parameter search)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+
+
 def unique_run_name() -> str:
     """A name no other run has: the SLURM job (a requeue keeps it), else the time and a random
     suffix; in a sweep, the job number too (`_j3`)."""
     from hydra.core.hydra_config import HydraConfig
-    from hydra.types import RunMode
 
-    job = ""
-    if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
-        job = f"_j{HydraConfig.get().job.num}"
+    job = f"_j{HydraConfig.get().job.num}" if in_a_sweep() else ""
     if "SLURM_JOB_ID" in os.environ:  # every task of the job (one per GPU) gets the same name
         array_task = os.environ.get("SLURM_ARRAY_TASK_ID")
         slurm_job = os.environ.get("SLURM_ARRAY_JOB_ID") if array_task else None
@@ -118,9 +123,8 @@ def ddp_processes_join_this_job() -> None:
     job's folder. Does nothing outside a sweep, or where SLURM or torchrun start the processes.
     """
     from hydra.core.hydra_config import HydraConfig
-    from hydra.types import RunMode
 
-    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+    if not in_a_sweep():
         return
     hydra = HydraConfig.get()
     with read_write(hydra):

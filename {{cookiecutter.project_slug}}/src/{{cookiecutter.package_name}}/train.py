@@ -21,12 +21,17 @@ from omegaconf import DictConfig, OmegaConf
 
 from {{ cookiecutter.package_name }} import config  # noqa: F401 (its resolvers, for the configs)
 from {{ cookiecutter.package_name }}.console import quiet_third_party_notices
-from {{ cookiecutter.package_name }}.errors import exit_on_user_error
+from {{ cookiecutter.package_name }}.errors import (
+    SweepJobFailed,
+    TrainingDivergedError,
+    exit_on_user_error,
+)
 from {{ cookiecutter.package_name }}.runs import (
     RunFolder,
     ddp_processes_join_this_job,
     distributed_job,
     drop_segment_config,
+    in_a_sweep,
 )
 
 log = logging.getLogger(__name__)
@@ -150,7 +155,16 @@ def fit_and_test(cfg: DictConfig, resume_from: str | Path | None, add_row: bool)
 @hydra.main(version_base="1.3", config_path="../../configs", config_name="train")
 def main(cfg: DictConfig) -> float | None:
     with exit_on_user_error(run_dir=cfg.paths.output_dir):
-        metrics = train(cfg)
+        try:
+            metrics = train(cfg)
+        except TrainingDivergedError as diverged:
+            if not in_a_sweep():
+                raise
+            # Settings that make one job diverge (a learning rate too high) say nothing of the
+            # others. Not a mistake in the command, which stops it all: a failed job, which
+            # Hydra reports after running the others (a search counts it as a failed trial).
+            log.error("%s", diverged)
+            raise SweepJobFailed(f"{diverged} The sweep's other jobs ran.") from None
     # A hyper-parameter search (hparams_search=...) compares its trials on this value.
     return metrics.get(cfg.optimized_metric) if cfg.optimized_metric else None
 

@@ -15,13 +15,13 @@ is never trained or tested on data it did not ask for.
 
 import json
 import multiprocessing
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import lightning as L
 import numpy as np
 import torch
+from lightning.fabric.utilities.data import suggested_max_num_workers
 from matplotlib.figure import Figure
 from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, Dataset
@@ -277,10 +277,13 @@ def default_num_workers(trainer: L.Trainer | None) -> int:
     A batch of the prepared arrays is a slice of a memory-mapped file: the main process reads it
     faster than a worker process hands it over, and on the CPU every core is busy training
     (`make bench` on 2 cores: the example's epochs 1.3x faster without workers). A GPU computes
-    while workers read the next batches.
+    while workers read the next batches, as many as Lightning suggests for this machine: the
+    cores this job may use (under SLURM its allocation, not the whole node), shared among the
+    processes of its GPUs, less one core for each process itself.
     """
     on_gpu = trainer.strategy.root_device.type != "cpu" if trainer else torch.cuda.is_available()
-    return min(4, os.cpu_count() or 1) if on_gpu else 0
+    processes_here = trainer.num_devices if trainer else 1
+    return min(4, suggested_max_num_workers(processes_here)) if on_gpu else 0
 
 
 def worker_start_method() -> str | None:
