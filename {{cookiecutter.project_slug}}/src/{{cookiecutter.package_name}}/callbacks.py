@@ -112,9 +112,10 @@ class StopWhenDiverged(L.Callback):
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.check_training_loss(trainer)
         loss = trainer.callback_metrics.get("val/loss")
-        if not trainer.sanity_checking and loss is not None and not math.isfinite(float(loss)):
-            step = trainer.global_step
-            raise self.diverged(trainer, f"the validation loss became {float(loss)} at step {step}")
+        if trainer.sanity_checking or loss is None or math.isfinite(float(loss)):
+            return
+        step = trainer.global_step
+        raise self.diverged(trainer, f"the validation loss became {float(loss)} at step {step}")
 
     def check_training_loss(self, trainer: L.Trainer) -> None:
         if self.losses_finite is not None and not bool(self.losses_finite):

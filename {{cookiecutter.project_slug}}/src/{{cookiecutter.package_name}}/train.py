@@ -164,7 +164,7 @@ def main(cfg: DictConfig) -> float | None:
             # others. Not a mistake in the command, which stops it all: a failed job, which
             # Hydra reports after running the others (a search counts it as a failed trial).
             log.error("%s", diverged)
-            raise SweepJobFailed(f"{diverged} The sweep's other jobs ran.") from None
+            raise SweepJobFailed(f"{diverged} The sweep's other jobs go on.") from None
     # A hyper-parameter search (hparams_search=...) compares its trials on this value.
     return metrics.get(cfg.optimized_metric) if cfg.optimized_metric else None
 
