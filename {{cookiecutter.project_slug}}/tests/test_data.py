@@ -5,13 +5,17 @@ import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from {{ cookiecutter.package_name }}.config import compose_config
+from {{ cookiecutter.package_name }}.config import PROJECT_ROOT, compose_config
 from {{ cookiecutter.package_name }}.data.datamodule import MissingDataError, RawDataError
+from {{ cookiecutter.package_name }}.data.info import make_args
 from {{ cookiecutter.package_name }}.data.prepare import prepare
 from {{ cookiecutter.package_name }}.data.splits import (
     SPLITS,
@@ -80,6 +84,41 @@ def test_metadata_is_json(data_dir) -> None:
 def test_data_prepared_with_other_settings_is_refused_with_the_command(data_source) -> None:
     with pytest.raises(MissingDataError, match=r'make data ARGS="data.preparation.split_seed=7"'):
         data_source("data.preparation.split_seed=7").info  # noqa: B018
+
+
+def test_data_prepared_with_other_settings_says_both_ways_out(data_source) -> None:
+    """A run that forgot a setting `make data` was given is told to pass it, not only to
+    prepare the data again without it."""
+    with pytest.raises(MissingDataError) as refused:
+        data_source("data.preparation.split_seed=7").info  # noqa: B018
+    way_out = 'give this run the settings it was made with: ARGS="data.preparation.split_seed=0"'
+    assert way_out in str(refused.value)
+
+
+# Settings whose values a shell, make or Hydra would read otherwise if pasted as they are.
+HARD_SETTINGS = {
+    "a_european_csv": {"sep": ";", "decimal": ","},
+    "column_names_that_shells_read": {"features": ["Cost ($)", "it's", "a\\b", 'say "hi"', "`x`"]},
+    "text_hydra_reads_as_values": {"features": None, "target": "1", "name": "true", "u": "Gr (cm)"},
+    "numbers_and_empty_lists": {"drop_columns": [], "split_seed": 0, "fraction": 0.15, "x": 1e-30},
+    "edges": {"sep": "\t", "blank": "", "space": " x", "ends_in": "x\\"},
+}
+
+
+@pytest.mark.parametrize("settings", HARD_SETTINGS.values(), ids=HARD_SETTINGS.keys())
+def test_a_printed_make_command_hands_hydra_the_same_values(settings: dict, tmp_path) -> None:
+    """The `make data ARGS=...` a message prints goes through your shell, make and make's shell:
+    pasted, it must give Hydra the very values the message means."""
+    python = tmp_path / "python"  # stands in for Python: prints the arguments make gives it
+    python.write_text(f"#!{sys.executable}\nimport json, sys\nprint(json.dumps(sys.argv[3:]))\n")
+    python.chmod(0o755)
+    command = f"make -s data PYTHON={python} {make_args(settings)}"
+    printed = subprocess.run(
+        ["bash", "-c", command], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    )
+    overrides = OverridesParser.create().parse_overrides(json.loads(printed.stdout))
+    received = {override.key_or_group: override.value() for override in overrides}
+    assert received == {f"data.preparation.{name}": value for name, value in settings.items()}
 
 
 def test_missing_raw_data_says_what_to_run(tmp_path) -> None:

@@ -34,7 +34,7 @@ def check_model_fits_data(
         raise EvaluationError(
             f"The checkpoint predicts {trained_on.describe()}, but {where} holds "
             f"{prepared.describe()}: prepare the data it was trained for (`make data "
-            f'ARGS="{trained_on.preparation_overrides()}"`), or evaluate another checkpoint.'
+            f"{trained_on.preparation_args()}`), or evaluate another checkpoint."
         )
     if trained_on.input_names and trained_on.input_names != prepared.input_names:
         missing = [name for name in trained_on.input_names if name not in prepared.input_names]
@@ -48,7 +48,7 @@ def check_model_fits_data(
         raise EvaluationError(
             f"The checkpoint takes inputs of shape {trained_on.input_shape}, but {where} has "
             f"{prepared.input_shape}: prepare the data as for its training (`make data "
-            f'ARGS="{trained_on.preparation_overrides()}"`), or evaluate another checkpoint.'
+            f"{trained_on.preparation_args()}`), or evaluate another checkpoint."
         )
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from {{ cookiecutter.package_name }} import provenance
-from {{ cookiecutter.package_name }}.data.info import DataInfo
+from {{ cookiecutter.package_name }}.data.info import make_args
 from {{ cookiecutter.package_name }}.errors import UserError, exit_on_user_error
 from {{ cookiecutter.package_name }}.results import RESULTS_FILE, read_results
 from {{ cookiecutter.package_name }}.runs import unique_run_name
@@ -65,10 +65,10 @@ def check_same_code_and_data(number: int, row: pd.Series, cfg: DictConfig) -> No
     processed_dir = Path(cfg.data.processed_dir)
     prepared = all(path.exists() for path in split_files(processed_dir, "test"))
     if not prepared or split_md5(processed_dir, "test") != row["test_set_md5"]:
-        preparation = DataInfo("", [], "", "", preparation=dict(cfg.data.preparation))
+        preparation = OmegaConf.to_container(cfg.data.preparation, resolve=True)
         raise ReproduceError(
             f"The prepared test split is not the one row {number} was tested on: prepare the "
-            f'data as it was, `make data ARGS="{preparation.preparation_overrides()}"`.'
+            f"data as it was, `make data {make_args(preparation)}`."
         )
     for name in ("python", "torch", "lightning"):
         if row[name] and row[name] != provenance.versions()[name]:

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, Dataset
 
-from {{ cookiecutter.package_name }}.data.info import DataInfo, override_value
+from {{ cookiecutter.package_name }}.data.info import DataInfo, make_args
 from {{ cookiecutter.package_name }}.data.sampling import EpochSampler
 from {{ cookiecutter.package_name }}.data.splits import SPLITS, open_split, split_files, write_processed
 from {{ cookiecutter.package_name }}.errors import UserError
@@ -262,13 +262,18 @@ def check_prepared_with(prepared: dict, asked: dict) -> None:
     """Stop when data/processed was prepared with other `data.preparation` settings than asked."""
     differences = {key: value for key, value in asked.items() if prepared.get(key) != value}
     if differences:
-        was = ", ".join(f"{key}={prepared.get(key)!r}" for key in differences)
-        fix = " ".join(f"data.preparation.{k}={override_value(v)}" for k, v in differences.items())
+        was = {key: prepared.get(key) for key in differences}
         raise MissingDataError(
-            f"The prepared data was made with {was}, but this run asks for other values. Prepare "
-            f'it for this run first: `make data ARGS="{fix}"` (or with the same experiment=... as '
-            "this run)."
+            f"The prepared data was made with {describe(was)}, but this run asks for "
+            f"{describe(differences)}. Prepare it for this run first: `make data "
+            f"{make_args(differences)}` (or with the same experiment=... as this run). Or, to "
+            f"use it as it is, give this run the settings it was made with: {make_args(was)} "
+            "(settings you always need, such as a table's `sep`, belong in configs/data/)."
         )
+
+
+def describe(settings: dict) -> str:
+    return ", ".join(f"{key}={value!r}" for key, value in settings.items())
 
 
 def default_num_workers(trainer: L.Trainer | None) -> int:

@@ -7,7 +7,7 @@ against the data it is evaluated on. It is stored as a plain dict (`as_dict()`),
 loads checkpoints that hold plain data only.
 """
 
-import json
+import re
 from dataclasses import asdict, dataclass, field
 
 TASKS = ("classification", "regression")
@@ -31,10 +31,9 @@ class DataInfo:
     def as_dict(self) -> dict:
         return asdict(self)
 
-    def preparation_overrides(self) -> str:
-        """The command-line overrides that prepare data as this was prepared."""
-        settings = self.preparation.items()
-        return " ".join(f"data.preparation.{k}={override_value(v)}" for k, v in settings)
+    def preparation_args(self) -> str:
+        """`ARGS="..."` for `make data` to prepare data as this was prepared."""
+        return make_args(self.preparation)
 
     def describe(self) -> str:
         """What the data asks a model to predict: "the classes [...]" or "the number 'x'"."""
@@ -43,6 +42,44 @@ class DataInfo:
         return f"the classes {self.class_names}"
 
 
-def override_value(value: object) -> str:
-    """A value as it is written in a Hydra override on the command line."""
-    return json.dumps(value) if isinstance(value, list | dict) else str(value)
+# Text that Hydra reads as the same string and that no shell changes; anything else is quoted.
+PLAIN_TEXT = re.compile(r"[A-Za-z_][\w./@+-]*")
+HYDRA_WORDS = {"true", "false", "null", "nan", "inf"}  # Hydra reads these, in any case, as values
+SHELL_SAFE = re.compile(r"[\w./@+=,:\[\]-]+")
+
+
+def make_args(settings: dict, prefix: str = "data.preparation.") -> str:
+    """`ARGS="..."` for a make command that hands these settings to Hydra unchanged.
+
+    The text goes through your shell, make (which reads `$` as its own) and make's shell before
+    Hydra reads it, so a value like `;` needs three layers of quotes:
+    ARGS="\\"data.preparation.sep=';'\\"".
+    """
+    words = [f"{prefix}{name}={hydra_value(value)}" for name, value in settings.items()]
+    quoted = [word if SHELL_SAFE.fullmatch(word) else double_quoted(word) for word in words]
+    return "ARGS=" + double_quoted(" ".join(quoted).replace("$", "$$"))
+
+
+def hydra_value(value: object) -> str:
+    """A value as written in a Hydra override, so that Hydra reads back the same value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(hydra_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{hydra_value(k)}:{hydra_value(v)}" for k, v in value.items()) + "}"
+    text = str(value)
+    if PLAIN_TEXT.fullmatch(text) and text.lower() not in HYDRA_WORDS:
+        return text
+    # In quotes, Hydra reads a backslash as an escape only before a quote (or the closing one).
+    escaped = re.sub(r"(\\*)('|\Z)", lambda m: m[1] * 2 + ("\\'" if m[2] else ""), text)
+    return f"'{escaped}'"
+
+
+def double_quoted(text: str) -> str:
+    """Text in double quotes for a POSIX shell: \\, ", $ and ` escaped, everything else literal."""
+    return '"' + re.sub(r'([\\"$`])', r"\\\1", text) + '"'
