@@ -32,7 +32,7 @@ MAX_NAME_LENGTH = 100
 # Written apart ("{" "{"), because Jinja renders this file before it runs.
 JINJA_MARKUP = ("{" "{", "{" "%", "{" "#")  # fmt: skip
 PLAIN_TEXT_EXAMPLE = {"project_name": "Cloud Classifier", "description": "A cloud classifier."}
-PACKAGE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+PACKAGE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # PEP 508 distribution names, which are also safe directory names.
 SLUG = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -20,6 +20,8 @@ BAD_ANSWERS = {
     "package-name-with-dash": ({"package_name": "cloud-study"}, "package_name 'cloud-study'"),
     "package-name-keyword": ({"package_name": "class"}, "package_name 'class'"),
     "package-name-digit-first": ({"package_name": "2clouds"}, "not a valid Python package"),
+    "project-name-digit-first": ({"project_name": "3D Segmentation"}, "package_name '3d_segmentation'"),
+    "package-name-underscore-first": ({"package_name": "_clouds"}, "starting with a letter"),
     "package-shadows-torch": ({"package_name": "torch"}, "would shadow the module 'torch'"),
     "package-shadows-lightning": ({"package_name": "lightning"}, "would shadow"),
     "package-shadows-stdlib": ({"package_name": "json"}, "would shadow the module 'json'"),
