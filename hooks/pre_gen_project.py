@@ -1,18 +1,21 @@
 """Check the answers before cookiecutter writes anything.
 
-A bad answer stops the bake with one sentence that names the field, the value and a valid example;
-cookiecutter then removes the half-made project directory. Answers arrive as JSON data, never pasted
-into source, so quotes, backslashes and accents in them cannot break this file.
-Two checks run earlier, in local_extensions.py: answers holding Jinja markup, and a project folder
-name that is not one folder (cookiecutter makes that folder before this hook runs).
+A bad answer stops the bake with one sentence that names the field, the value and a valid example.
+local_extensions.py runs problem() inside cookiecutter, as it renders the project folder's name:
+before the folder is made, and so that cookiecutter's command line prints the sentence alone (a
+failing hook script makes it print a traceback too). Run by cookiecutter as its pre-generation
+hook, this file checks the same answers again, in case a later cookiecutter renders that name
+differently; it then prints the sentence and cookiecutter removes the half-made project directory.
+Answers arrive as JSON data, never pasted into source, so quotes, backslashes and accents in them
+cannot break this file; it also imports as it stands, unrendered, which local_extensions.py does.
+One check runs earlier, in local_extensions.py: answers holding Jinja markup, refused before Jinja
+evaluates them.
 """
 
 import json
 import keyword
 import re
 import sys
-
-ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 
 # Modules the generated project imports: a package with one of these names would hide the real one.
 IMPORTED_MODULES = {
@@ -121,7 +124,7 @@ def remote_problem(answers: dict) -> str | None:
 
 
 if __name__ == "__main__":
-    message = problem(ANSWERS)
+    message = problem(json.loads(r"""{{ cookiecutter | tojson }}"""))
     if message:
         print(f"ERROR: {message}", file=sys.stderr)
         sys.exit(1)

@@ -6,9 +6,11 @@ W&B, DVC). Awkward but valid answers (quotes, backslashes, accents) are baked by
 """
 
 import ast
+import importlib
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType, SimpleNamespace
 
 import pytest
 from cookiecutter.exceptions import FailedHookException
@@ -115,20 +117,53 @@ def test_every_module_a_project_imports_is_refused_as_package_name(
     projects = [bake_into(tmp_path / example, example=example) for example in examples]
     modules = set().union(*map(imported_modules, projects)) - {"cloud_classifier", "conftest"}
     for module in sorted(name for name in modules if name.isidentifier() and name.islower()):
-        with pytest.raises(FailedHookException):
+        with pytest.raises(FailedHookException) as refused:
             bake_into(tmp_path / "refused", package_name=module)
-        assert f"package_name {module!r} would shadow" in capfd.readouterr().err
+        assert f"package_name {module!r} would shadow" in capfd.readouterr().err + str(refused.value)
 
 
-def test_command_line_shows_one_clear_sentence(tmp_path: Path) -> None:
-    """What a user sees: exit status 1 and our sentence, not only cookiecutter's traceback."""
+def answer_guard() -> ModuleType:
+    """local_extensions.py, the module cookiecutter imports (and keeps) for `_extensions`."""
+    sys.path.insert(0, str(TEMPLATE))
+    try:
+        return importlib.import_module("local_extensions")
+    finally:
+        sys.path.remove(str(TEMPLATE))
+
+
+@pytest.mark.parametrize(
+    "answer, sentence",
+    [
+        ("package_name=torch", "package_name 'torch' would shadow the module 'torch'"),
+        ("project_name=3D Segmentation", "package_name '3d_segmentation' is not a valid"),
+        ("project_name=test", "package_name 'test' would shadow the module 'test'"),
+        ("project_slug=a/b", "project_slug 'a/b' is not usable"),
+    ],
+)
+def test_command_line_shows_one_clear_sentence(answer: str, sentence: str, tmp_path: Path) -> None:
+    """What a user sees: exit status 1 and our sentence alone, no traceback of cookiecutter's."""
     result = subprocess.run(
         [sys.executable, "-m", "cookiecutter", "--no-input", "--default-config", str(TEMPLATE),
-         "package_name=torch", "-o", str(tmp_path)],
+         answer, "-o", str(tmp_path)],
         capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 1
-    assert "ERROR: package_name 'torch' would shadow the module 'torch'" in result.stderr
+    output = (result.stdout + result.stderr).strip()
+    assert output.startswith(f"ERROR: {sentence}")
+    assert len(output.splitlines()) == 1 and "Traceback" not in output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_hook_script_refuses_what_the_extension_let_through(
+    tmp_path: Path, capfd: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pre-generation hook checks the answers again, should a later cookiecutter not render
+    the project folder's name through local_extensions.py."""
+    let_through = SimpleNamespace(problem=lambda answers: None)
+    monkeypatch.setattr(answer_guard(), "load_hook", lambda: let_through)
+    with pytest.raises(FailedHookException, match="Hook script failed"):
+        bake_into(tmp_path, package_name="torch")
+    assert "ERROR: package_name 'torch' would shadow the module 'torch'" in capfd.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
 
