@@ -1,7 +1,7 @@
 """Checks that run inside cookiecutter itself, before it evaluates an answer or makes a folder.
 
 cookiecutter.json names this module in `_extensions`; cookiecutter loads it into the Jinja
-environment it renders everything with. Two mistakes cannot wait for hooks/pre_gen_project.py:
+environment it renders everything with. Two things cannot wait for hooks/pre_gen_project.py:
 
 - An answer given on the command line or in a config file is itself rendered as a Jinja template
   (that is how the derived defaults, `{{ cookiecutter.project_name | slugify }}`, work), before any
@@ -12,20 +12,29 @@ environment it renders everything with. Two mistakes cannot wait for hooks/pre_g
   (README: "Lab-wide defaults"). Answers typed at the prompts are never rendered; the
   pre-generation hook refuses markup in them too.
 - cookiecutter makes the project folder before the pre-generation hook runs, and removes only its
-  last part when the hook fails: `project_slug=a/b` would leave an empty folder `a`. So the folder
-  name is checked here, as it is rendered, before the folder is made.
+  last part when the hook fails: `project_slug=a/b` would leave an empty folder `a`. And when a
+  hook script fails, cookiecutter 2.7's command line logs "Stopping generation because
+  pre_gen_project hook script didn't exit successfully" with a traceback and "Hook script failed
+  (exit status: 1)" around the hook's own sentence (hooks.py, run_hook_from_repo_dir, calls
+  logger.exception; no exit status or output of the script avoids that). So every answer is
+  checked here, by the hook's own problem(), as the project folder's name is rendered: before the
+  folder is made, and before any hook runs.
 
-A refusal raises cookiecutter's FailedHookException, which its command line prints as one line
-before exiting with status 1, the same way it reports a failing hook.
+A refusal raises cookiecutter's FailedHookException, whose message its command line prints alone,
+as one line, before exiting with status 1 (cli.py: `click.echo(e)`).
 """
 
+import importlib.util
 import json
 import re
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from cookiecutter.exceptions import FailedHookException
+from jinja2 import pass_context
 from jinja2.ext import Extension
+from jinja2.runtime import Context
 
 TEMPLATE = Path(__file__).resolve().parent
 QUESTIONS = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
@@ -33,9 +42,7 @@ MARKUP = ("{{", "{%", "{#")
 PLAIN_TEXT_EXAMPLE = {"project_name": "Cloud Classifier", "description": "A cloud classifier."}
 REFERENCE = re.compile(r"\{\{\s*cookiecutter\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 PROJECT_FOLDER = "{{cookiecutter.project_slug}}"  # the template folder, the project's name
-# The same rule as in hooks/pre_gen_project.py (the template's tests check both).
-SLUG = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
-MAX_NAME_LENGTH = 100
+HOOK = TEMPLATE / "hooks" / "pre_gen_project.py"
 
 
 def strings_in(value: object) -> list[str]:
@@ -89,14 +96,20 @@ def check_answer(source: str) -> None:
     )
 
 
-def project_folder_name(slug: str) -> str:
-    """The project folder's name, refused before the folder is made if it is not one name."""
-    if not SLUG.match(slug) or len(slug) > MAX_NAME_LENGTH:
-        raise refusal(
-            f"project_slug {slug!r} is not usable as a directory and distribution name: use up to "
-            f"{MAX_NAME_LENGTH} letters, digits, '-', '_' or '.', starting and ending with a "
-            "letter or digit, e.g. 'cloud-classifier'."
-        )
+def load_hook() -> ModuleType:
+    """The pre-generation hook as a module: its problem() checks every answer."""
+    spec = importlib.util.spec_from_file_location("pre_gen_project", HOOK)
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    return hook
+
+
+@pass_context
+def project_folder_name(context: Context, slug: str) -> str:
+    """The project folder's name, once every answer is checked: refused before the folder is made."""
+    sentence = load_hook().problem(dict(context["cookiecutter"]))
+    if sentence:
+        raise refusal(sentence)
     return slug
 
 

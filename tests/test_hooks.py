@@ -6,24 +6,35 @@ W&B, DVC). Awkward but valid answers (quotes, backslashes, accents) are baked by
 """
 
 import ast
+import importlib
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType, SimpleNamespace
 
 import pytest
 from cookiecutter.exceptions import FailedHookException
 
 from conftest import QUESTIONS, TEMPLATE, bake_into
+from dependency_modules import bake_examples, dependency_modules, listed_modules
 
 BAD_ANSWERS = {
     # Python package and directory names.
     "package-name-with-dash": ({"package_name": "cloud-study"}, "package_name 'cloud-study'"),
     "package-name-keyword": ({"package_name": "class"}, "package_name 'class'"),
     "package-name-digit-first": ({"package_name": "2clouds"}, "not a valid Python package"),
+    "project-name-digit-first": ({"project_name": "3D Segmentation"}, "package_name '3d_segmentation'"),
+    "package-name-underscore-first": ({"package_name": "_clouds"}, "starting with a letter"),
     "package-shadows-torch": ({"package_name": "torch"}, "would shadow the module 'torch'"),
     "package-shadows-lightning": ({"package_name": "lightning"}, "would shadow"),
     "package-shadows-stdlib": ({"package_name": "json"}, "would shadow the module 'json'"),
     "package-shadows-tests": ({"package_name": "tests"}, "would shadow"),
+    # Modules that only the project's dependencies import, each of which broke a baked project.
+    "package-shadows-scipy": ({"project_name": "scipy"}, "the module 'scipy' that the project's"),
+    "package-shadows-pyarrow": ({"package_name": "pyarrow"}, "would shadow the module 'pyarrow'"),
+    "package-shadows-tqdm": ({"package_name": "tqdm"}, "would shadow the module 'tqdm'"),
+    "package-shadows-rich": ({"package_name": "rich"}, "would shadow the module 'rich'"),
+    "package-shadows-gitpython": ({"package_name": "git"}, "would shadow the module 'git'"),
     "slug-with-slash": ({"project_slug": "clouds/v2"}, "project_slug 'clouds/v2'"),
     "slug-with-space": ({"project_slug": "cloud study"}, "not usable as a directory"),
     "bad-email": ({"author_email": "ada at example.org"}, "author_email 'ada at example.org'"),
@@ -113,20 +124,81 @@ def test_every_module_a_project_imports_is_refused_as_package_name(
     projects = [bake_into(tmp_path / example, example=example) for example in examples]
     modules = set().union(*map(imported_modules, projects)) - {"cloud_classifier", "conftest"}
     for module in sorted(name for name in modules if name.isidentifier() and name.islower()):
-        with pytest.raises(FailedHookException):
+        with pytest.raises(FailedHookException) as refused:
             bake_into(tmp_path / "refused", package_name=module)
-        assert f"package_name {module!r} would shadow" in capfd.readouterr().err
+        assert f"package_name {module!r} would shadow" in capfd.readouterr().err + str(refused.value)
 
 
-def test_command_line_shows_one_clear_sentence(tmp_path: Path) -> None:
-    """What a user sees: exit status 1 and our sentence, not only cookiecutter's traceback."""
+def test_every_module_of_the_dependencies_is_listed(tmp_path: Path) -> None:
+    """The hook's DEPENDENCY_MODULES names every top-level module that the baked projects'
+    dependencies install here, down to the last indirect one (scipy, tqdm, git, ...)."""
+    missing = dependency_modules(bake_examples(tmp_path)) - listed_modules()
+    assert not missing, f"run `python tests/dependency_modules.py` to list {sorted(missing)}"
+
+
+def answer_guard() -> ModuleType:
+    """local_extensions.py, the module cookiecutter imports (and keeps) for `_extensions`."""
+    sys.path.insert(0, str(TEMPLATE))
+    try:
+        return importlib.import_module("local_extensions")
+    finally:
+        sys.path.remove(str(TEMPLATE))
+
+
+def test_names_in_messages_are_accepted() -> None:
+    """The names a refusal suggests, and those the README shows, are themselves fine."""
+    answers = {
+        "project_slug": "cloud-classifier", "package_name": "cloud_classifier",
+        "author_email": "ada@example.org", "wandb_project": "cloud-classifier", "wandb_entity": "",
+        "dvc_remote": "local", "dvc_remote_url": "../cloud-classifier-dvc-storage",
+        "_repo_dir": str(TEMPLATE),
+    }  # fmt: skip
+    problem = answer_guard().load_hook().problem
+    assert problem(answers) is None
+    for name in sorted(listed_modules()):
+        refusal = problem({**answers, "package_name": name})
+        assert refusal, name
+        if "would shadow" in refusal:
+            assert problem({**answers, "package_name": f"{name}_study"}) is None, refusal
+    readme = (TEMPLATE / "README.md").read_text()
+    assert "`torch`, `test` or `class`" in readme
+    assert all(problem({**answers, "package_name": name}) for name in ("torch", "test", "class"))
+
+
+@pytest.mark.parametrize(
+    "answer, sentence",
+    [
+        ("package_name=torch", "package_name 'torch' would shadow the module 'torch'"),
+        ("project_name=scipy", "package_name 'scipy' would shadow the module 'scipy'"),
+        ("project_name=3D Segmentation", "package_name '3d_segmentation' is not a valid"),
+        ("project_name=test", "package_name 'test' would shadow the module 'test'"),
+        ("project_slug=a/b", "project_slug 'a/b' is not usable"),
+    ],
+)
+def test_command_line_shows_one_clear_sentence(answer: str, sentence: str, tmp_path: Path) -> None:
+    """What a user sees: exit status 1 and our sentence alone, no traceback of cookiecutter's."""
     result = subprocess.run(
         [sys.executable, "-m", "cookiecutter", "--no-input", "--default-config", str(TEMPLATE),
-         "package_name=torch", "-o", str(tmp_path)],
+         answer, "-o", str(tmp_path)],
         capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 1
-    assert "ERROR: package_name 'torch' would shadow the module 'torch'" in result.stderr
+    output = (result.stdout + result.stderr).strip()
+    assert output.startswith(f"ERROR: {sentence}")
+    assert len(output.splitlines()) == 1 and "Traceback" not in output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_hook_script_refuses_what_the_extension_let_through(
+    tmp_path: Path, capfd: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pre-generation hook checks the answers again, should a later cookiecutter not render
+    the project folder's name through local_extensions.py."""
+    let_through = SimpleNamespace(problem=lambda answers: None)
+    monkeypatch.setattr(answer_guard(), "load_hook", lambda: let_through)
+    with pytest.raises(FailedHookException, match="Hook script failed"):
+        bake_into(tmp_path, package_name="torch")
+    assert "ERROR: package_name 'torch' would shadow the module 'torch'" in capfd.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
 
