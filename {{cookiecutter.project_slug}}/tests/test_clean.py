@@ -78,3 +78,14 @@ def test_clean_runs_deletes_runs_once_confirmed(project: Path, how: str) -> None
     assert result.returncode == 0, result.stdout + result.stderr
     assert not (project / "outputs").exists() and not (project / "multirun").exists()
     assert (project / "results" / "results.csv").is_file()  # the table is kept, in git
+
+
+def test_the_default_checkpoint_is_the_newest_runs_sweeps_included(project: Path) -> None:
+    """`make evaluate` with no CKPT tests the best checkpoint of the newest run, which may be a
+    job of a sweep (in outputs/train/multirun_<time>/<job>/)."""
+    sweep_job = project / "outputs/train/multirun_2026-01-02/run-2/checkpoints/best.ckpt"
+    sweep_job.parent.mkdir(parents=True)
+    sweep_job.write_bytes(b"weights")
+    os.utime(project / CHECKPOINT, (1, 1))  # the single run is older
+    printed = make(project, "-n", "evaluate").stdout
+    assert f'ckpt_path="{sweep_job.relative_to(project)}"' in printed

@@ -64,6 +64,13 @@ def test_impossible_fractions_are_named() -> None:
         stratified_split(np.repeat(np.arange(2), 20), 0.6, 0.5, 0)
 
 
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, True])
+def test_a_split_seed_that_cannot_seed_is_named(seed) -> None:
+    labels = np.repeat(np.arange(2), 30)
+    with pytest.raises(SplitError, match=f"split_seed={seed!r} cannot seed the split"):
+        stratified_split(labels, 0.15, 0.15, seed, ["cat", "dog"])
+
+
 def test_prepared_arrays_match_what_the_data_tells_the_model(data_dir, data_source) -> None:
     data = data_source()
     info = data.info

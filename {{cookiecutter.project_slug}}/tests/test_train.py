@@ -1,6 +1,7 @@
 """Training end to end on the example data: a smoke run, its checkpoint, resuming, DDP, W&B."""
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -10,6 +11,7 @@ import lightning as L
 import pytest
 import torch
 
+from {{ cookiecutter.package_name }}.checks import SettingError
 from {{ cookiecutter.package_name }}.config import compose_config
 from {{ cookiecutter.package_name }}.evaluate import EvaluationError, check_model_fits_data, evaluate
 from {{ cookiecutter.package_name }}.models.checkpoint import CheckpointError
@@ -93,6 +95,7 @@ def test_last_checkpoint_is_saved_every_epoch_even_with_no_new_best(train_config
     [
         ("trainer=gpu", "ERROR: trainer.accelerator is 'gpu' (trainer=gpu or trainer=ddp), but"),
         ("data.batch_size=0", "ERROR: data.batch_size is 0: set it to a whole number"),
+        ("trainer.max_epochs=two", "ERROR: trainer.max_epochs is 'two': set it to a whole number"),
     ],
 )
 def test_impossible_setting_is_one_sentence_and_leaves_no_run_folder(
@@ -110,6 +113,23 @@ def test_impossible_setting_is_one_sentence_and_leaves_no_run_folder(
     assert result.stderr.strip().splitlines()[-1].startswith(sentence), result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     assert list((tmp_path / "train").iterdir()) == []  # the run folder Hydra made is gone
+
+
+@pytest.mark.parametrize(
+    "override, sentence",
+    [
+        ("seed=abc", "seed is 'abc': set it to a whole number, e.g. seed=1."),
+        ("seed=true", "seed is True: set it to a whole number"),
+        ("trainer.max_epochs=2.5", "trainer.max_epochs is 2.5: set it to a whole number"),
+        ("trainer.log_every_n_steps=ten", "trainer.log_every_n_steps is 'ten'"),
+        ("model.optimizer.lr=abc", "model.optimizer.lr is 'abc': set it to a number above 0"),
+        ("model.optimizer.lr=-1", "model.optimizer.lr is -1: set it to a number above 0"),
+    ],
+)
+def test_a_mistyped_setting_is_named_before_training(train_config, override, sentence) -> None:
+    """Typed on the command line, these would fail deep in Lightning or PyTorch, in their words."""
+    with pytest.raises(SettingError, match=re.escape(sentence)):
+        train(train_config(override))
 
 
 def test_wandb_logs_offline_without_an_account(train_config, tmp_path, monkeypatch) -> None:

@@ -5,11 +5,19 @@ of 0 deep inside a DataLoader, a missing GPU as a MisconfigurationException.
 """
 
 import torch
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from {{ cookiecutter.package_name }}.errors import UserError
 
 GPU_ACCELERATORS = ("gpu", "cuda")
+# Settings that must be whole numbers (null allowed where the config says what null means), with
+# an example of each; a typo such as trainer.max_epochs=two would otherwise fail deep in Lightning.
+WHOLE_NUMBERS = {
+    "seed": "seed=1",
+    "trainer.max_epochs": "trainer.max_epochs=10, or null to fit it to the data",
+    "trainer.max_steps": "trainer.max_steps=1000, or -1 for no limit",
+    "trainer.log_every_n_steps": "trainer.log_every_n_steps=10",
+}
 
 
 class SettingError(UserError):
@@ -18,6 +26,16 @@ class SettingError(UserError):
 
 def check_run_settings(cfg: DictConfig) -> None:
     """Stop on settings that cannot work, before any data, model or logger is built."""
+    for name, example in WHOLE_NUMBERS.items():
+        value = OmegaConf.select(cfg, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise SettingError(f"{name} is {value!r}: set it to a whole number, e.g. {example}.")
+    learning_rate = OmegaConf.select(cfg, "model.optimizer.lr")
+    if learning_rate is not None and not (is_number(learning_rate) and learning_rate > 0):
+        raise SettingError(
+            f"model.optimizer.lr is {learning_rate!r}: set it to a number above 0, e.g. "
+            "model.optimizer.lr=0.001."
+        )
     batch_size = cfg.data.get("batch_size")  # null: fitted to the data's size (schedule.py)
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         raise SettingError(
@@ -31,3 +49,7 @@ def check_run_settings(cfg: DictConfig) -> None:
             "finds no GPU on this machine: use trainer=cpu, or the default trainer, which takes "
             "a GPU when there is one."
         )
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

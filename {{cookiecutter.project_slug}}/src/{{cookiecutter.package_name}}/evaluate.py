@@ -65,8 +65,8 @@ def evaluate(cfg: DictConfig, add_row: bool = True) -> dict[str, float]:
     # Lightning adds its own console handler; Hydra's already prints and saves these messages.
     logging.getLogger("lightning").handlers.clear()
     quiet_third_party_notices()
-    L.seed_everything(0, workers=True)
     check_run_settings(cfg)
+    L.seed_everything(0, workers=True)
 
     model = load_model(cfg.ckpt_path)
     # The test data must be prepared as the model's training data was: the checkpoint says how.

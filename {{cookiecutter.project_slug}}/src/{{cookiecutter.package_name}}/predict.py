@@ -45,6 +45,7 @@ def predict(cfg: DictConfig) -> Path:
     """Predict every input of `cfg.input` with the checkpoint; return the CSV file written."""
     import torch
 
+    from {{ cookiecutter.package_name }}.evaluate import check_model_fits_data
     from {{ cookiecutter.package_name }}.models.checkpoint import load_model
 
     logging.getLogger("lightning").handlers.clear()
@@ -59,7 +60,14 @@ def predict(cfg: DictConfig) -> Path:
     model = load_model(cfg.ckpt_path)
     # The new data is read as the model's training data was prepared: the checkpoint says how.
     datamodule = hydra.utils.instantiate(cfg.data, preparation=model.info.preparation)
+    # Inputs are scaled with the prepared data's statistics: it must be the model's own data.
+    check_model_fits_data(model.info, datamodule.info, where=str(datamodule.processed_dir))
     new = datamodule.predict_on(cfg.input)
+    if not new.names:
+        raise UserError(
+            f"Found nothing to predict in {cfg.input}: point INPUT at new data of the kind the "
+            "model was trained on."
+        )
     trainer = hydra.utils.instantiate(cfg.trainer, logger=False, enable_progress_bar=False)
     batches = trainer.predict(model, datamodule=datamodule)
     outputs = torch.cat([output for output, _ in batches]).float().numpy()

@@ -94,11 +94,11 @@ def fit_and_test(cfg: DictConfig, resume_from: str | Path | None, add_row: bool)
     # Lightning adds its own console handler; Hydra's already prints and saves these messages.
     logging.getLogger("lightning").handlers.clear()
     quiet_third_party_notices()
+    check_run_settings(cfg)
     L.seed_everything(cfg.seed, workers=True)
     # float32 matrix products in TF32 on NVIDIA GPUs that have it (A100 and newer): several times
     # faster, at the precision training needs. No effect on CPUs.
     torch.set_float32_matmul_precision("high")
-    check_run_settings(cfg)
     if resume_from:
         check_readable(resume_from, resuming=True)
 

@@ -42,6 +42,11 @@ def stratified_split(
     `labels` are class indices (into `class_names`, for classes) or bins of a number (without
     `class_names`); `source` (a folder, a file's column) names the data in error messages.
     """
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise SplitError(  # scikit-learn's words for these: a wrong class count, or a TypeError
+            f"data.preparation.split_seed={seed!r} cannot seed the split: use a whole number from "
+            "0 to 4294967295, e.g. 0."
+        )
     if min(val_fraction, test_fraction) <= 0 or val_fraction + test_fraction >= 1:
         raise SplitError(
             f"data.preparation.val_fraction={val_fraction} and test_fraction={test_fraction} "

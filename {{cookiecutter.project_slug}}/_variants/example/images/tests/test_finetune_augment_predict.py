@@ -1,6 +1,9 @@
 """A pretrained timm backbone (offline: random weights, or weights a test saved itself), kornia
 augmentation on the training batches only, and `make predict` on a folder of new images."""
 
+import json
+import shutil
+
 import lightning as L
 import numpy as np
 import pandas as pd
@@ -11,6 +14,8 @@ from hydra.utils import instantiate
 from PIL import Image
 
 from {{ cookiecutter.package_name }}.config import compose_config
+from {{ cookiecutter.package_name }}.errors import UserError
+from {{ cookiecutter.package_name }}.evaluate import EvaluationError
 from {{ cookiecutter.package_name }}.models.checkpoint import load_model
 from {{ cookiecutter.package_name }}.predict import predict
 from {{ cookiecutter.package_name }}.train import train
@@ -119,3 +124,18 @@ def test_predict_writes_one_row_per_file_and_lists_the_unusable(
     np.testing.assert_allclose(probabilities[usable].astype(float).sum(axis=1), 1, rtol=1e-5)
     (problem,) = table.loc[~usable, "problem"]
     assert table.loc[~usable, "input"].item().endswith("readme.txt") and "Pillow" in problem
+
+    nothing = cfg.copy()
+    nothing.input = str(tmp_path / "empty")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="Found nothing to predict in .*empty"):
+        predict(nothing)
+    # Data prepared from other images (here: other classes) would scale the inputs wrongly.
+    other = tmp_path / "other"
+    shutil.copytree(data_dir / "processed", other / "processed")
+    metadata = json.loads((other / "processed" / "metadata.json").read_text())
+    metadata["info"]["class_names"] = [f"class {name}" for name in metadata["info"]["class_names"]]
+    (other / "processed" / "metadata.json").write_text(json.dumps(metadata))
+    cfg.data.processed_dir = str(other / "processed")
+    with pytest.raises(EvaluationError, match="The checkpoint predicts the classes"):
+        predict(cfg)
