@@ -4,6 +4,7 @@ augmentation on the training batches only, and `make predict` on a folder of new
 import json
 import shutil
 
+import huggingface_hub
 import lightning as L
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from {{ cookiecutter.package_name }}.config import compose_config
 from {{ cookiecutter.package_name }}.errors import UserError
 from {{ cookiecutter.package_name }}.evaluate import EvaluationError
 from {{ cookiecutter.package_name }}.models.checkpoint import load_model
+from {{ cookiecutter.package_name }}.models.finetune import pretrained_backbone
 from {{ cookiecutter.package_name }}.predict import predict
 from {{ cookiecutter.package_name }}.train import train
 
@@ -35,6 +37,13 @@ def test_timm_backbone_trains_offline_and_its_checkpoint_reloads(train_config, t
     assert 0 <= metrics["test/acc"] <= 1
     model = load_model(tmp_path / "checkpoints" / "best.ckpt")  # no download: weights are in it
     assert model.hparams.backbone == "resnet18" and model.network.backbone.num_features == 512
+
+
+def test_pretrained_weights_without_internet_say_what_to_do(monkeypatch) -> None:
+    """On a cluster node without internet: one sentence, not the model hub's traceback."""
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # as if no network
+    with pytest.raises(UserError, match=r"pretrained resnet18 weights .* model.weights=<file>"):
+        pretrained_backbone("resnet18", in_chans=1)
 
 
 def test_backbone_uses_its_own_normalisation(data_source) -> None:

@@ -118,6 +118,13 @@ def pretrained_backbone(name: str, in_chans: int, file: Path | None = None) -> n
     if file is not None and not file.is_file():
         raise UserError(f"No weights file at {file}: fix model.weights, or set it to null.")
     overlay = {"file": str(file)} if file is not None else None
-    return timm.create_model(
-        name, pretrained=True, num_classes=0, in_chans=in_chans, pretrained_cfg_overlay=overlay
-    )
+    try:
+        return timm.create_model(
+            name, pretrained=True, num_classes=0, in_chans=in_chans, pretrained_cfg_overlay=overlay
+        )
+    except OSError as error:  # the hub's "cannot find the requested files", offline
+        raise UserError(
+            f"Cannot download the pretrained {name} weights ({type(error).__name__}): no internet "
+            f"here? Download them once where there is (see models/finetune.py) and train with "
+            f"model.weights=<file>, or set model.pretrained=false."
+        ) from error
