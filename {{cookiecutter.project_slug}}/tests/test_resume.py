@@ -1,5 +1,6 @@
-"""Resume is exact: a training killed with SIGKILL in the middle of an epoch and started again
-ends with the same weights and metrics, tensor for tensor, as the same run left alone."""
+"""Resume is exact: a training killed with SIGKILL, in the middle of an epoch or just after an
+epoch's checkpoint, and started again ends with the same weights, metrics and learning-rate
+schedule, tensor for tensor, as the same run left alone."""
 
 import json
 import os
@@ -20,6 +21,7 @@ TESTS = Path(__file__).resolve().parent
 SETTINGS = [
     "trainer=cpu", "logger=csv", "trainer.max_epochs=3",
     "callbacks.mid_epoch_checkpoint.every_n_train_steps=2",  # last.ckpt in the middle of epochs too
+    "model.scheduler.patience=0",  # the learning rate drops at each epoch that does not improve
 ]  # fmt: skip
 
 
@@ -33,6 +35,16 @@ class SigkillInSecondEpoch(L.Callback):
     def on_train_batch_end(self, trainer: L.Trainer, *args: object) -> None:
         last_but_one = 2 * trainer.num_training_batches - 1
         if trainer.current_epoch == 1 and trainer.global_step == last_but_one:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+class SigkillAsSecondEpochStarts(L.Callback):
+    """Kills its own process as the 2nd epoch starts: last.ckpt is the one saved as the 1st epoch
+    ended, before Lightning's step of the learning-rate scheduler that watches the validation
+    loss (see callbacks.PlateauStepsOnResume)."""
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.current_epoch == 1:
             os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -52,7 +64,15 @@ def weights(checkpoint: Path) -> dict[str, torch.Tensor]:
     return torch.load(checkpoint, weights_only=True)["state_dict"]
 
 
-def test_killed_run_resumes_to_the_same_weights_and_metrics(data_dir, tmp_path) -> None:
+# Where the kill leaves last.ckpt: (global step, epoch), for epochs of `batches` steps.
+KILLS = {
+    "in_the_middle_of_an_epoch": ("SigkillInSecondEpoch", lambda batches: (2 * batches - 2, 1)),
+    "as_an_epoch_starts": ("SigkillAsSecondEpochStarts", lambda batches: (batches, 0)),
+}
+
+
+@pytest.mark.parametrize("kill", KILLS.keys())
+def test_killed_run_resumes_to_the_same_weights_and_metrics(kill, data_dir, tmp_path) -> None:
     whole = start(tmp_path, data_dir, "whole")
     assert whole.returncode == 0, whole.stderr[-3000:]
 
@@ -60,12 +80,12 @@ def test_killed_run_resumes_to_the_same_weights_and_metrics(data_dir, tmp_path) 
                          weights_only=True)["global_step"] // 3  # fmt: skip
     assert batches >= 3, "the test needs an epoch of at least 3 batches"
 
-    kill = "+callbacks.kill._target_=test_resume.SigkillInSecondEpoch"
-    killed = start(tmp_path, data_dir, "killed", kill)
+    callback, left_at = KILLS[kill]
+    killed = start(tmp_path, data_dir, "killed", f"+callbacks.kill._target_=test_resume.{callback}")
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
     run = tmp_path / "outputs" / "train" / "killed"
     saved = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
-    assert saved["global_step"] == 2 * batches - 2 and saved["epoch"] == 1  # in the 2nd epoch
+    assert (saved["global_step"], saved["epoch"]) == left_at(batches)
     assert not (run / "checkpoints" / "finished.json").exists()
 
     started = time.monotonic()
@@ -76,6 +96,11 @@ def test_killed_run_resumes_to_the_same_weights_and_metrics(data_dir, tmp_path) 
     (seconds,) = re.findall(r"epoch 2/3 \(([\d.]+) s\)", resumed.stdout + resumed.stderr)
     assert float(seconds) <= time.monotonic() - started
 
+    schedules = [
+        torch.load(folder / "checkpoints" / "last.ckpt", weights_only=True)["lr_schedulers"]
+        for folder in (tmp_path / "outputs" / "train" / "whole", run)
+    ]
+    assert schedules[0] == schedules[1]  # each epoch's scheduler step taken once, as left alone
     for name in ("best.ckpt", "last.ckpt"):
         left_alone = weights(tmp_path / "outputs" / "train" / "whole" / "checkpoints" / name)
         after_kill = weights(run / "checkpoints" / name)

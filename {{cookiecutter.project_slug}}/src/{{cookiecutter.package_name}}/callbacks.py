@@ -83,6 +83,49 @@ class RandomState(L.Callback):
             torch.cuda.set_rng_state_all(state["cuda"])
 
 
+class PlateauStepsOnResume(L.Callback):
+    """Takes the learning-rate steps that Lightning skips in a resumed run, so that it lowers its
+    learning rate when the run left alone would have.
+
+    ReduceLROnPlateau lowers the rate when the validation loss stalls; Lightning steps it after
+    each epoch's end, where it also saves the checkpoint, but skips the step at the end of the
+    epoch a run resumes in (its metrics were not saved, it reasons), and a run resumed from a
+    checkpoint saved at an epoch's end never takes that epoch's step. So this keeps the epoch's
+    metrics in every checkpoint, and takes a skipped step as the next epoch starts: after the
+    end-of-epoch checkpoint, which then holds the scheduler as Lightning would have saved it.
+    """
+
+    def __init__(self) -> None:
+        self.metrics: dict[str, float] = {}  # of the last epoch's end, validation's included
+        self.step_skipped = False
+
+    def state_dict(self) -> dict:
+        return {"metrics": self.metrics}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.metrics = dict(state["metrics"])
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # The metrics of the epoch before the checkpoint, as if it had just been validated.
+        trainer.callback_metrics.update({k: torch.tensor(v) for k, v in self.metrics.items()})
+        self.step_skipped = trainer.fit_loop.resumed_on_epoch_end
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # Runs before the checkpoint callbacks, which Lightning calls last.
+        self.metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
+        self.step_skipped = trainer.fit_loop.restarting  # Lightning steps only if it is not
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not self.step_skipped:
+            return
+        self.step_skipped = False
+        for config in trainer.lr_scheduler_configs:
+            value = trainer.callback_metrics.get(config.monitor or "")
+            on_plateau = config.reduce_on_plateau and config.interval == "epoch"
+            if on_plateau and value is not None and trainer.current_epoch % config.frequency == 0:
+                pl_module.lr_scheduler_step(config.scheduler, value)
+
+
 class StopWhenDiverged(L.Callback):
     """Stops training once the loss is not a finite number, before a checkpoint of the broken
     weights is saved.

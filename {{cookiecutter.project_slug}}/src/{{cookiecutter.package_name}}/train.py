@@ -81,6 +81,7 @@ def fit_and_test(cfg: DictConfig, resume_from: str | Path | None, add_row: bool)
     from {{ cookiecutter.package_name }} import provenance
     from {{ cookiecutter.package_name }}.callbacks import (
         EpochHistory,
+        PlateauStepsOnResume,
         RandomState,
         StopWhenDiverged,
         instantiate_callbacks,
@@ -116,8 +117,12 @@ def fit_and_test(cfg: DictConfig, resume_from: str | Path | None, add_row: bool)
         # compiling once for any batch size took 151 s on an H200, and ran no faster.
         model.network.compile(dynamic=False)
     history = EpochHistory()  # the per-epoch metrics, for the learning-curve figure
-    # With RandomState, a run resumed from a checkpoint ends exactly as if never stopped.
-    callbacks = [*instantiate_callbacks(cfg.callbacks), history, RandomState(), StopWhenDiverged()]
+    # With RandomState and PlateauStepsOnResume, a run resumed from a checkpoint ends exactly as
+    # if never stopped.
+    callbacks = [
+        *instantiate_callbacks(cfg.callbacks), history, RandomState(), PlateauStepsOnResume(),
+        StopWhenDiverged(),
+    ]  # fmt: skip
     trainer = hydra.utils.instantiate(
         cfg.trainer, callbacks=callbacks, logger=instantiate_loggers(cfg.logger) or False
     )
