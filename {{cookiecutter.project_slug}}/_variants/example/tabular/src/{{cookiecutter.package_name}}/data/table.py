@@ -206,8 +206,9 @@ def warn_of_rare_classes(
 class TableData(PreparedData):
     """Predict one column of a CSV or Parquet table from the others.
 
-    `preparation` holds target, task, target_unit, sep, decimal, drop_columns, features,
-    val_fraction, test_fraction and split_seed. `name` null: the file's name without suffix.
+    `preparation` holds target, task, target_unit, sep, decimal, thousands, drop_columns,
+    features, val_fraction, test_fraction and split_seed. `name` null: the file's name without
+    suffix.
     """
 
     def __init__(
