@@ -209,8 +209,12 @@ def test_new_rows_are_read_with_the_training_column_kinds_and_unknowns_noted(
     table = lab_export()
     table["ward"] = np.resize(["3", "4", "ICU"], len(table))
     source = prepare_frame(table_dir, table, "data.preparation.features=[ward,visit,marker]")
-    new = pd.DataFrame(
-        {"ward": [3, 4, 5], "visit": ["2024-02-01", "01.02.2024", "soon"], "marker": 1.0}
+    new = pd.DataFrame(  # ward 3, not 3.0, though the gap makes pandas read floats
+        {
+            "ward": ["3", "4", "5", None],  # in the file: 3, 4, 5 and a gap
+            "visit": ["2024-02-01", "01.02.2024", "soon", None],
+            "marker": 1.0,
+        }
     )
     new.to_csv(table_dir / "new.csv", index=False)
     with caplog.at_level(logging.WARNING):
@@ -218,7 +222,7 @@ def test_new_rows_are_read_with_the_training_column_kinds_and_unknowns_noted(
     names = source.metadata["feature_names"]
     inputs, usable = read.dataset.tensors
     wards = inputs[:, [names.index(f"categorical__ward_{ward}") for ward in ("3", "4", "ICU")]]
-    assert wards.tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 0]]
+    assert wards[:3].tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 0]]  # the missing one: filled
     visit = inputs[:, names.index("date__visit")]
     assert visit[0] == visit[1]  # ISO and dd.mm.yyyy: the same day
     assert usable.all() and set(read.problems) == {"row 2"}
@@ -230,12 +234,16 @@ def test_new_rows_are_read_with_the_training_column_kinds_and_unknowns_noted(
 def test_one_text_value_in_a_decimal_comma_table_spoils_only_its_row(table_dir) -> None:
     europe = ["data.preparation.sep=';'", "data.preparation.decimal=','"]
     source = prepare_frame(table_dir, lab_export(), *europe, sep=";", decimal=",")
-    new = lab_export(rows=3, seed=1).astype({"marker": object})
+    new = lab_export(rows=3, seed=1)
+    new.to_csv(table_dir / "clean.csv", index=False, sep=";", decimal=",")
+    new["marker"] = [f"{value}".replace(".", ",") for value in new["marker"]]  # 0,42: text now
     new.loc[1, "marker"] = "n.b."
-    new.to_csv(table_dir / "new.csv", index=False, sep=";", decimal=",")
+    new.to_csv(table_dir / "new.csv", index=False, sep=";")
     read = source.predict_on(table_dir / "new.csv")
     assert read.dataset.tensors[1].tolist() == [True, False, True]
     assert read.problems == {"row 1": "'marker' is not a number: 'n.b.'"}
+    clean = source.predict_on(table_dir / "clean.csv").dataset.tensors[0]
+    assert read.dataset.tensors[0][[0, 2]].equal(clean[[0, 2]])  # 0,42 read as 0.42
 
 
 def test_dates_are_only_whole_dates_read_day_first_unless_the_values_say_otherwise() -> None:
@@ -262,12 +270,14 @@ def test_ambiguous_dates_and_spoilt_numbers_are_left_out_with_what_to_do(table_d
     crp[::50] = "<0.5"
     table["crp"] = crp
     table["ldh"] = [f"{value:,.1f}" for value in rng.uniform(100, 9000, len(table))]  # 8,003.7
+    table["ph"] = [f"{value:.2f}".replace(".", ",") for value in rng.normal(7.4, 0.1, len(table))]
     with caplog.at_level(logging.WARNING):
         prepare_frame(table_dir, table)
     (warning,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Columns")]
     assert "left out 'visit' (dates like" in warning and "read day first or month first" in warning
     assert "left out 'crp' (mostly numbers, but 6 values are not, e.g. '<0.5'" in warning
     assert "data.preparation.thousands=','" in warning
+    assert "left out 'ph' (numbers with decimal commas, e.g." in warning
     prepare_frame(table_dir, table, "data.preparation.thousands=','")
     assert "numeric__ldh" in feature_names(table_dir)
 

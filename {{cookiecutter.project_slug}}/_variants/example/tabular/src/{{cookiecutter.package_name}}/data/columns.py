@@ -54,11 +54,14 @@ def as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(object).where(frame.notna(), np.nan).map(str, na_action="ignore")
 
 
-def as_numbers(values: pd.Series, decimal: str = ".") -> pd.Series:
-    """Numbers, NaN where a value is not one; text read with this decimal mark ("122,5")."""
+def as_numbers(values: pd.Series, decimal: str = ".", thousands: str | None = None) -> pd.Series:
+    """Numbers, NaN where a value is not one; text read with these marks ("8.003,7")."""
     if is_number(values):
         return values
-    return pd.to_numeric(values.astype(str).str.strip().str.replace(decimal, "."), errors="coerce")
+    text = values.astype(str).str.strip()
+    if thousands:
+        text = text.str.replace(thousands, "")
+    return pd.to_numeric(text.str.replace(decimal, "."), errors="coerce")
 
 
 def not_quite_numbers(values: pd.Series, decimal: str) -> str | None:
@@ -73,7 +76,13 @@ def not_quite_numbers(values: pd.Series, decimal: str) -> str | None:
     grouped = text.str.fullmatch(thousands + "(?:" + re.escape(decimal) + r"\d*)?")
     numbers = as_numbers(text.where(~grouped, text.str.replace(separator, "")), decimal)
     if numbers.nunique() <= MAX_CODES or numbers.notna().mean() < NUMBER_SHARE:
-        return None
+        commas = as_numbers(text, decimal=",")  # 122,5 in a table read with decimal points
+        if decimal == "," or commas.nunique() <= MAX_CODES or commas.notna().mean() < NUMBER_SHARE:
+            return None
+        return (
+            f"numbers with decimal commas, e.g. {text[commas.notna()].iloc[0]!r}: set "
+            "data.preparation.decimal=',' to read them"
+        )
     said = []
     if grouped.any():
         said.append(

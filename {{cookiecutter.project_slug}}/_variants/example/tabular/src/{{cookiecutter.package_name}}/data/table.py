@@ -177,9 +177,10 @@ def class_labels(values: pd.Series) -> tuple[np.ndarray, list[str]]:
 def numeric_target(values: pd.Series) -> np.ndarray:
     """The target as float32 numbers, what a regression model predicts."""
     if not is_number(values):
-        text = values[pd.to_numeric(values, errors="coerce").isna()]
+        text = values[pd.to_numeric(values, errors="coerce").isna()]  # rows without a number
+        example = text.iloc[0] if len(text) else values.iloc[0]  # or true/false values
         raise RawDataError(
-            f"The target {values.name!r} is not numeric (e.g. {plain(text.iloc[0])}): regression "
+            f"The target {values.name!r} is not numeric (e.g. {plain(example)}): regression "
             "predicts a number. To predict a class, set data.preparation.task=classification."
         )
     return values.to_numpy(dtype=np.float32)
@@ -310,7 +311,7 @@ class TableData(PreparedData):
             settings["sep"],
             settings["decimal"],
             settings.get("thousands"),
-            text_columns=kinds["categorical"],  # as in training: ward "3" is not the number 3
+            text_columns=kinds["categorical"],  # as in training: ward 3 stays "3", not 3.0
         )
         columns = self.metadata["columns"]
         missing = [name for name in columns if name not in table.columns]
@@ -320,7 +321,7 @@ class TableData(PreparedData):
         names = [f"row {index}" for index in range(len(table))]
         unusable, notes = {}, {}  # row name: why it cannot be predicted / what was guessed
         for name in kinds["numeric"]:
-            numbers = as_numbers(features[name], settings["decimal"])
+            numbers = as_numbers(features[name], settings["decimal"], settings.get("thousands"))
             for row in np.flatnonzero(numbers.isna() & features[name].notna()):
                 value = features[name].iloc[row]
                 unusable.setdefault(names[row], f"{name!r} is not a number: {value!r}")
