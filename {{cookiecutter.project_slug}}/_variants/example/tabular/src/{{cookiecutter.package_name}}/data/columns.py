@@ -1,9 +1,11 @@
 """Which columns of a table become features, and what to do with the ones that should not.
 
 Lab exports carry columns that mislead a model: a row ID (sorted by class, as exports often are,
-the ID alone predicts the class), free text (one column per distinct sentence once encoded), and
-dates (text that is really a number). They are found by looking at the values, and named in one
-warning with what was done: IDs and free text are left out unless listed in `data.features`;
+the ID alone predicts the class), free text (one column per distinct sentence once encoded),
+numbers spoilt by a few text values ('<0.5', a 'Total' row: pandas then reads the whole column as
+text), and dates (text that is really a number). They are found by looking at the values, and
+named in one warning with what was done: IDs, free text, spoilt numbers and dates that read both
+day first and month first are left out unless listed in `data.preparation.features`; the other
 dates become numbers (days since 1970-01-01) in every case.
 """
 
