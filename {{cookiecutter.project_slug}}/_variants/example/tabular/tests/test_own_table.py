@@ -282,6 +282,14 @@ def test_ambiguous_dates_and_spoilt_numbers_are_left_out_with_what_to_do(table_d
     assert "numeric__ldh" in feature_names(table_dir)
 
 
+def test_a_total_row_without_a_target_leaves_its_columns_numbers(table_dir) -> None:
+    table = lab_export()
+    content = table.to_csv(index=False) + ",Total,,,,,\n"  # pandas reads 'marker' as text
+    (table_dir / "raw" / "own.csv").write_text(content)
+    prepare_table(table_dir, "own.csv")
+    assert {"numeric__marker", "numeric__age"} <= set(feature_names(table_dir))
+
+
 @pytest.mark.parametrize(
     "columns, sentence",
     [

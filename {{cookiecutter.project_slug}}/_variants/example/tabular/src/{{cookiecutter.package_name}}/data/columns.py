@@ -66,6 +66,16 @@ def as_numbers(values: pd.Series, decimal: str = ".", thousands: str | None = No
     return pd.to_numeric(text.str.replace(decimal, "."), errors="coerce")
 
 
+def numbers_again(table: pd.DataFrame, decimal: str) -> pd.DataFrame:
+    """Text columns whose values are all numbers, as numbers. pandas reads a column as text when
+    one value is not a number, e.g. in a 'Total' row, dropped since for having no target."""
+    for name, values in table.items():
+        numbers = as_numbers(values, decimal)
+        if not is_number(values) and numbers.notna().sum() == values.notna().sum() > 0:
+            table[name] = numbers
+    return table
+
+
 def not_quite_numbers(values: pd.Series, decimal: str) -> str | None:
     """Why a text column looks like numbers that pandas could not read ('<0.5', a 'Total' row,
     thousands separators as in '8.003,7'), and what to do; None if it does not look like numbers.
@@ -197,12 +207,12 @@ def choose_features(
                 f"dates like {example!r} read day first or month first: write them as "
                 "yyyy-mm-dd to use them"
             )
+        elif not is_number(values) and (why := not_quite_numbers(values, decimal)):
+            left_out[name] = why  # before the ID test: distinct numbers with one 'Total'
         elif looks_like_free_text(values):
             left_out[name] = f"free text, {values.nunique()} distinct values"
         elif looks_like_id(values):
             left_out[name] = "a distinct value in every row, like a row ID"
-        elif not is_number(values) and (why := not_quite_numbers(values, decimal)):
-            left_out[name] = why
         elif not is_number(values) and values.nunique() > MAX_CATEGORIES:
             left_out[name] = f"{values.nunique()} distinct values, too many to encode"
     if left_out or dates:

@@ -31,6 +31,7 @@ from {{ cookiecutter.package_name }}.data.columns import (
     choose_features,
     days_since_1970,
     is_number,
+    numbers_again,
 )
 from {{ cookiecutter.package_name }}.data.datamodule import (
     NewInputs,
@@ -238,7 +239,7 @@ class TableData(PreparedData):
         unlabelled = table[target].isna()
         if unlabelled.any():
             log.warning("Dropping %d rows without a %s value.", unlabelled.sum(), target)
-            table = table[~unlabelled].reset_index(drop=True)
+            table = numbers_again(table[~unlabelled].reset_index(drop=True), settings["decimal"])
         columns, dates = choose_features(
             table, target, settings["drop_columns"], settings["features"], settings["decimal"]
         )
