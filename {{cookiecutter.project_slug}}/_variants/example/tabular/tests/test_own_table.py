@@ -3,6 +3,8 @@ IDs, free text and dates found and named, the data's own name in the results, `m
 
 import json
 import logging
+import re
+import warnings
 from pathlib import Path
 
 import hydra
@@ -11,6 +13,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.config import compose_config
+from {{ cookiecutter.package_name }}.data.columns import date_order, parse_dates
 from {{ cookiecutter.package_name }}.data.datamodule import RawDataError
 from {{ cookiecutter.package_name }}.data.prepare import prepare
 from {{ cookiecutter.package_name }}.predict import predict
@@ -180,3 +183,169 @@ def test_results_name_the_data_and_predict_lists_unusable_rows(table_dir, tmp_pa
     assert (table.drop(index=2)["problem"] == "").all()
     probabilities = table.drop(index=2).filter(like="probability_").astype(float)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
+
+
+def prepare_frame(table_dir: Path, frame: pd.DataFrame, *overrides: str, **to_csv):
+    """Write `frame` as raw/own.csv (to_csv's options), prepare it, and return the data source."""
+    frame.to_csv(table_dir / "raw" / "own.csv", index=False, **to_csv)
+    prepare_table(table_dir, "own.csv", *overrides)
+    cfg = compose_config(
+        "prepare",
+        [
+            f"paths.data_dir={table_dir}",
+            "data.preparation.target=diagnosis",
+            f"data.raw_file={table_dir / 'raw' / 'own.csv'}",
+            *overrides,
+        ],
+    )
+    return hydra.utils.instantiate(cfg.data)
+
+
+def test_new_rows_are_read_with_the_training_column_kinds_and_unknowns_noted(
+    table_dir, caplog
+) -> None:
+    """Ward "3" in training is ward 3 in a new table that pandas reads as numbers; a ward or a
+    date the model cannot read is predicted all the same, and said so."""
+    table = lab_export()
+    table["ward"] = np.resize(["3", "4", "ICU"], len(table))
+    source = prepare_frame(table_dir, table, "data.preparation.features=[ward,visit,marker]")
+    new = pd.DataFrame(  # ward 3, not 3.0, though the gap makes pandas read floats
+        {
+            "ward": ["3", "4", "5", None],  # in the file: 3, 4, 5 and a gap
+            "visit": ["2024-02-01", "01.02.2024", "soon", None],
+            "marker": 1.0,
+        }
+    )
+    new.to_csv(table_dir / "new.csv", index=False)
+    with caplog.at_level(logging.WARNING):
+        read = source.predict_on(table_dir / "new.csv")
+    names = source.metadata["feature_names"]
+    inputs, usable = read.dataset.tensors
+    wards = inputs[:, [names.index(f"categorical__ward_{ward}") for ward in ("3", "4", "ICU")]]
+    assert wards[:3].tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 0]]  # the missing one: filled
+    visit = inputs[:, names.index("date__visit")]
+    assert visit[0] == visit[1]  # ISO and dd.mm.yyyy: the same day
+    assert usable.all() and set(read.problems) == {"row 2"}
+    assert "'ward': '5' was in no training row" in read.problems["row 2"]
+    assert "'visit': 'soon' is not a date" in read.problems["row 2"]
+    assert any("1 rows hold values the model cannot read" in r.getMessage() for r in caplog.records)
+
+
+def test_one_text_value_in_a_decimal_comma_table_spoils_only_its_row(table_dir) -> None:
+    europe = ["data.preparation.sep=';'", "data.preparation.decimal=','"]
+    source = prepare_frame(table_dir, lab_export(), *europe, sep=";", decimal=",")
+    new = lab_export(rows=3, seed=1)
+    new.to_csv(table_dir / "clean.csv", index=False, sep=";", decimal=",")
+    new["marker"] = [f"{value}".replace(".", ",") for value in new["marker"]]  # 0,42: text now
+    new.loc[1, "marker"] = "n.b."
+    new.to_csv(table_dir / "new.csv", index=False, sep=";")
+    read = source.predict_on(table_dir / "new.csv")
+    assert read.dataset.tensors[1].tolist() == [True, False, True]
+    assert read.problems == {"row 1": "'marker' is not a number: 'n.b.'"}
+    clean = source.predict_on(table_dir / "clean.csv").dataset.tensors[0]
+    assert read.dataset.tensors[0][[0, 2]].equal(clean[[0, 2]])  # 0,42 read as 0.42
+
+
+def test_dates_are_only_whole_dates_read_day_first_unless_the_values_say_otherwise() -> None:
+    mixed = pd.Series(["2016-02-01", "01.02.2016", "13.02.2016", None])
+    assert date_order(mixed) == "day first"
+    assert parse_dates(mixed).dt.strftime("%d %b").tolist()[:3] == ["01 Feb", "01 Feb", "13 Feb"]
+    assert date_order(pd.Series(["T1", "T2", "T3", "T4"] * 5)) is None  # codes, not dates
+    assert date_order(pd.Series(["2-3", "0-1", "4"] * 5)) is None
+    us = pd.Series(["02/13/2016", "02/01/2016"])
+    assert date_order(us) == "month first"
+    assert parse_dates(us, slashes_day_first=False).dt.month.tolist() == [2, 2]
+    assert date_order(pd.Series(["03/04/2016", "05/06/2016"])) == "either"
+
+
+def test_ambiguous_dates_and_spoilt_numbers_are_left_out_with_what_to_do(table_dir, caplog):
+    table = lab_export(rows=300)
+    rng = np.random.default_rng(0)
+    table["visit"] = (
+        pd.to_datetime(table["visit"])
+        .dt.strftime("%m/%d/%Y")
+        .str.replace(r"/(1[3-9]|2\d|3\d)/", "/12/", regex=True)
+    )  # every day 12 or less: 03/04/2024 is day or month first
+    crp = rng.lognormal(1, 1, len(table)).round(2).astype(object)
+    crp[::50] = "<0.5"
+    table["crp"] = crp
+    table["ldh"] = [f"{value:,.1f}" for value in rng.uniform(100, 9000, len(table))]  # 8,003.7
+    table["ph"] = [f"{value:.2f}".replace(".", ",") for value in rng.normal(7.4, 0.1, len(table))]
+    with caplog.at_level(logging.WARNING):
+        prepare_frame(table_dir, table)
+    (warning,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Columns")]
+    assert "left out 'visit' (dates like" in warning and "read day first or month first" in warning
+    assert "left out 'crp' (mostly numbers, but 6 values are not, e.g. '<0.5'" in warning
+    assert "data.preparation.thousands=','" in warning
+    assert "left out 'ph' (numbers with decimal commas, e.g." in warning
+    prepare_frame(table_dir, table, "data.preparation.thousands=','")
+    assert "numeric__ldh" in feature_names(table_dir)
+
+
+def test_a_total_row_without_a_target_leaves_its_columns_numbers(table_dir) -> None:
+    table = lab_export()
+    content = table.to_csv(index=False) + ",Total,,,,,\n"  # pandas reads 'marker' as text
+    (table_dir / "raw" / "own.csv").write_text(content)
+    prepare_table(table_dir, "own.csv")
+    assert {"numeric__marker", "numeric__age"} <= set(feature_names(table_dir))
+
+
+@pytest.mark.parametrize(
+    "columns, sentence",
+    [
+        ({"pid": [f"P{i}" for i in range(40)]}, "No column of"),
+        ({"marker": np.nan}, "No column of"),
+        ({"marker": 1.0, "diagnosis": np.nan}, "'diagnosis' of .* is empty in every row"),
+    ],
+    ids=["only-an-id", "only-empty", "empty-target"],
+)
+def test_a_table_without_features_or_targets_is_refused(table_dir, columns, sentence) -> None:
+    table = pd.DataFrame({"diagnosis": ["healthy", "severe"] * 20}).assign(**columns)
+    with pytest.raises(RawDataError, match=sentence):
+        prepare_frame(table_dir, table)
+
+
+def test_parquet_of_nullable_types_is_prepared_and_predicted(table_dir) -> None:
+    table = lab_export().drop(columns="notes").convert_dtypes()
+    table["smoker"] = pd.array([True, False, None] * 80, dtype="boolean")
+    table.loc[::7, "site"] = pd.NA
+    table.loc[::9, "age"] = pd.NA
+    table.to_parquet(table_dir / "raw" / "typed.parquet")
+    prepare_table(table_dir, "typed.parquet")
+    assert "categorical__smoker_True" in feature_names(table_dir)
+    table.head(5).drop(columns="diagnosis").to_parquet(table_dir / "new.parquet")
+    cfg = compose_config(
+        "prepare",
+        [f"paths.data_dir={table_dir}", "data.preparation.target=diagnosis",
+         f"data.raw_file={table_dir / 'raw' / 'typed.parquet'}"],
+    )  # fmt: skip
+    read = hydra.utils.instantiate(cfg.data).predict_on(table_dir / "new.parquet")
+    assert read.dataset.tensors[1].all() and not read.dataset.tensors[0].isnan().any()
+
+
+def test_a_class_missing_from_validation_or_test_is_named(table_dir, caplog) -> None:
+    table = lab_export(rows=300)
+    table.loc[[100, 200], "diagnosis"] = "rare"  # both drawn for training by the split's seed
+    with caplog.at_level(logging.WARNING):
+        prepare_frame(table_dir, table)
+    (warning,) = [r.getMessage() for r in caplog.records if "'rare'" in r.getMessage()]
+    assert "'rare' has 2 rows: 2 for training, 0 for validation and 0 for testing" in warning
+
+
+def test_target_errors_quote_the_bad_value_plainly(table_dir) -> None:
+    table = lab_export().assign(diagnosis=np.random.default_rng(0).normal(size=240).round(3))
+    with pytest.raises(RawDataError, match=r"e\.g\. '-?\d\.\d+': too few"):  # not np.float64(...)
+        prepare_frame(table_dir, table)
+    table = table.astype({"diagnosis": object})
+    table.loc[3, "diagnosis"] = "unknown"
+    with pytest.raises(RawDataError, match=r"not numeric \(e\.g\. 'unknown'\)"):
+        prepare_frame(table_dir, table, "data.preparation.task=regression")
+
+
+def test_a_tab_separated_file_is_recognised_and_read_without_a_warning(table_dir) -> None:
+    lab_export().to_csv(table_dir / "raw" / "tabs.tsv", sep="\t", index=False)
+    with pytest.raises(RawDataError, match=re.escape("Set data.preparation.sep='\\t'")):
+        prepare_table(table_dir, "tabs.tsv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pandas' ParserWarning: "Falling back to the python engine"
+        prepare_table(table_dir, "tabs.tsv", "data.preparation.sep='\\t'")
