@@ -192,6 +192,20 @@ def test_size_and_colour_are_chosen_from_the_images_and_said(tmp_path, caplog) -
     assert "40x40" in line and "3 channels" in line and "data.preparation.image_size" in line
 
 
+def test_grey_palette_and_one_bit_images_are_prepared_in_grey(tmp_path) -> None:
+    """A palette image (mode P, as GIFs are) is grey when its palette is, whatever its mode."""
+    raw = tmp_path / "raw"
+    write_classes(raw, mode="L")
+    for index in range(10):
+        grey = Image.open(raw / "cloud" / f"{index}.png").convert("RGB").quantize(16)
+        grey.save(raw / "cloud" / f"{index}.gif")  # 16 greys in a palette
+        Image.new("1", (40, 40), index % 2).save(raw / "clear" / f"{index}.png")  # 1 bit
+    assert Image.open(raw / "cloud" / "0.gif").mode == "P"
+    assert prepare_in(tmp_path).input_shape[0] == 1
+    write_image(raw / "cloud" / "colour.gif", mode="RGB")  # a palette of colours
+    assert prepare_in(tmp_path).input_shape[0] == 3
+
+
 @pytest.mark.parametrize(
     "sides, chosen",
     [([30, 40, 50, 60, 300, 400, 500], 60), ([100, 250, 300, 400, 500, 600, 700], 224)],

@@ -63,17 +63,31 @@ class ImageFolder:
     labels: np.ndarray  # [N] class indices, in the order of class_names
     class_names: list[str]
     longer_sides: list[int]  # each image's larger dimension, in pixels
-    any_colour: bool
+    any_colour: bool  # whether any image holds colour (has_colour)
     modes: list[str] = field(default_factory=list)  # each image's Pillow mode: L, RGB, I;16, F
     skipped: dict[Path, str] = field(default_factory=dict)  # file -> why it was not read
     hidden: list[Path] = field(default_factory=list)  # hidden files and folders, never read
 
 
-def image_header(path: Path) -> tuple[tuple[int, int], str] | str:
-    """(width, height) and colour mode of an image file, or why Pillow cannot open it."""
+def has_colour(image: Image.Image) -> bool:
+    """Whether an opened image holds colour, from what its header says.
+
+    1, L, I;16 and F images are grey. A palette image (GIF, some PNGs) is grey when its palette
+    is, which the header holds. An RGB image whose three channels are equal is taken as colour:
+    telling would mean decoding every image's pixels.
+    """
+    if image.mode in ("P", "PA"):
+        palette = image.getpalette("RGB") or []  # [r, g, b, r, g, b, ...]
+        return any(len(set(palette[i : i + 3])) > 1 for i in range(0, len(palette), 3))
+    return Image.getmodebase(image.mode) != "L"
+
+
+def image_header(path: Path) -> tuple[tuple[int, int], str, bool] | str:
+    """(width, height), colour mode and has_colour of an image file, or why Pillow cannot open
+    it."""
     try:
         with Image.open(path) as image:
-            return image.size, image.mode
+            return image.size, image.mode, has_colour(image)
     except Image.DecompressionBombError:  # a deliberate limit: a huge file, or a malicious one
         return (
             f"over {2 * Image.MAX_IMAGE_PIXELS:,} pixels, Pillow's limit against decompression "
@@ -129,7 +143,7 @@ def find_images(raw_dir: Path) -> ImageFolder:
             f"{raw_dir} holds a single class folder ({class_dirs[0].name}): a classifier needs "
             "two or more, so add one folder of images per class."
         )
-    paths, labels, longer_sides, modes = [], [], [], []
+    paths, labels, longer_sides, modes, any_colour = [], [], [], [], False
     skipped = {
         path: "not in a class folder"
         for path in entries
@@ -144,7 +158,8 @@ def find_images(raw_dir: Path) -> ImageFolder:
             if isinstance(header, str):
                 skipped[path] = header
                 continue
-            (width, height), mode = header
+            (width, height), mode, colour = header
+            any_colour = any_colour or colour
             paths.append(path)
             labels.append(label)
             longer_sides.append(max(width, height))
@@ -156,7 +171,6 @@ def find_images(raw_dir: Path) -> ImageFolder:
                 "to it, or delete it."
             )
     class_names = [path.name for path in class_dirs]
-    any_colour = any(Image.getmodebase(mode) != "L" for mode in modes)  # 1, L, I;16, F: grey
     labels = np.array(labels, dtype=np.int64)
     return ImageFolder(paths, labels, class_names, longer_sides, any_colour, modes, skipped, hidden)
 
