@@ -3,11 +3,15 @@
 Every format Pillow opens is read (PNG, JPEG, TIFF, BMP, WebP, GIF, ...), whatever the file's
 suffix says; a file Pillow cannot open is skipped, and all skipped files are named in one line.
 Finding the images reads only each file's header (its size and colour mode), not its pixels.
+Hidden and system files and folders (names starting with '.', __MACOSX) are never read.
 """
 
+import csv
 import logging
 import math
+import os
 import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +25,34 @@ log = logging.getLogger(__name__)
 MAX_AUTO_SIZE = 224  # image_size null: the median size, at most this (what pretrained nets expect)
 COLOUR_MODES = {1: "L", 3: "RGB"}  # channels -> the Pillow mode images are converted to
 RESIZE_MODES = ("pad", "crop", "stretch")
-SHOWN = 10  # skipped files named in the log line; the others are counted
+SHOWN = 10  # skipped files named in the log line; the others are in a file
+SKIPPED_FILE = "skipped_files.csv"  # every skipped file and why, in data/interim/
+HIDDEN_REASON = "hidden or system file (name starting with '.', __MACOSX)"
+
+
+def is_hidden(name: str) -> bool:
+    """Hidden and system files and folders: .DS_Store, .ipynb_checkpoints, macOS zip leftovers."""
+    return name.startswith(".") or name == "__MACOSX"
+
+
+def files_under(folder: Path) -> tuple[list[Path], list[Path]]:
+    """Every file under folder, following linked folders; and the hidden ones left out.
+
+    Path.rglob does not enter a symlinked folder (Python < 3.13), so a class assembled from links
+    would lose images without a word. Each real folder is read once, which also ends a loop (a
+    link to a folder above it).
+    """
+    files, hidden, seen = [], [], set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs.clear()  # read already (or a loop): do not go in again
+            continue
+        seen.add(real)
+        hidden += [Path(root, name) for name in dirs + names if is_hidden(name)]
+        dirs[:] = [name for name in dirs if not is_hidden(name)]  # os.walk descends into these
+        files += [Path(root, name) for name in names if not is_hidden(name)]
+    return sorted(path for path in files if path.is_file()), sorted(hidden)
 
 
 @dataclass
@@ -32,28 +63,75 @@ class ImageFolder:
     labels: np.ndarray  # [N] class indices, in the order of class_names
     class_names: list[str]
     longer_sides: list[int]  # each image's larger dimension, in pixels
-    any_colour: bool
-    skipped: list[Path] = field(default_factory=list)
+    any_colour: bool  # whether any image holds colour (has_colour)
+    modes: list[str] = field(default_factory=list)  # each image's Pillow mode: L, RGB, I;16, F
+    skipped: dict[Path, str] = field(default_factory=dict)  # file -> why it was not read
+    hidden: list[Path] = field(default_factory=list)  # hidden files and folders, never read
 
 
-def image_header(path: Path) -> tuple[tuple[int, int], str] | None:
-    """(width, height) and colour mode of an image file, or None if Pillow cannot open it."""
+def has_colour(image: Image.Image) -> bool:
+    """Whether an opened image holds colour, from what its header says.
+
+    1, L, I;16 and F images are grey. A palette image (GIF, some PNGs) is grey when its palette
+    is, which the header holds. An RGB image whose three channels are equal is taken as colour:
+    telling would mean decoding every image's pixels.
+    """
+    if image.mode in ("P", "PA"):
+        palette = image.getpalette("RGB") or []  # [r, g, b, r, g, b, ...]
+        return any(len(set(palette[i : i + 3])) > 1 for i in range(0, len(palette), 3))
+    return Image.getmodebase(image.mode) != "L"
+
+
+def image_header(path: Path) -> tuple[tuple[int, int], str, bool] | str:
+    """(width, height), colour mode and has_colour of an image file, or why Pillow cannot open
+    it."""
     try:
         with Image.open(path) as image:
-            return image.size, image.mode
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return None
+            return image.size, image.mode, has_colour(image)
+    except Image.DecompressionBombError:  # a deliberate limit: a huge file, or a malicious one
+        return (
+            f"over {2 * Image.MAX_IMAGE_PIXELS:,} pixels, Pillow's limit against decompression "
+            "bombs: raise Image.MAX_IMAGE_PIXELS in image_files.py if you trust the file"
+        )
+    except (OSError, ValueError):
+        return "not an image Pillow can open"
 
 
-def describe_skipped(skipped: list[Path]) -> str:
-    named = ", ".join(str(path) for path in skipped[:SHOWN])
-    more = f" and {len(skipped) - SHOWN} more" if len(skipped) > SHOWN else ""
-    return f"Skipped {len(skipped)} files that Pillow cannot open as images: {named}{more}."
+def describe_skipped(skipped: dict[Path, str], hidden: list[Path], list_file: Path) -> str:
+    """One line: how many files were skipped and why, the first few named, where the rest are."""
+    parts = []
+    if skipped:
+        named = ", ".join(str(path) for path in list(skipped)[:SHOWN])
+        more = f" and {len(skipped) - SHOWN} more" if len(skipped) > SHOWN else ""
+        reasons = "; ".join(
+            f"{count} {reason}" for reason, count in Counter(skipped.values()).most_common()
+        )
+        parts.append(f"Skipped {len(skipped)} files ({reasons}): {named}{more}.")
+    if hidden:
+        parts.append(
+            f"Ignored {len(hidden)} hidden or system files and folders (names starting with '.', "
+            "__MACOSX)."
+        )
+    return " ".join([*parts, f"All are listed, with the reason, in {list_file}."])
+
+
+def write_skipped(folder: "ImageFolder", list_file: Path) -> None:
+    """Log what was not read, and list all of it in list_file (removed when nothing was)."""
+    if not folder.skipped and not folder.hidden:
+        list_file.unlink(missing_ok=True)  # a list left by an earlier run would mislead
+        return
+    list_file.parent.mkdir(parents=True, exist_ok=True)
+    with list_file.open("w", newline="") as out:
+        rows = [*folder.skipped.items(), *((path, HIDDEN_REASON) for path in folder.hidden)]
+        csv.writer(out).writerows([("file", "reason"), *rows])
+    log.warning(describe_skipped(folder.skipped, folder.hidden, list_file))
 
 
 def find_images(raw_dir: Path) -> ImageFolder:
     """Every image of raw_dir/<class>/ (sub-folders included); one sentence for each mistake."""
-    class_dirs = sorted(path for path in raw_dir.glob("*") if path.is_dir())
+    entries = sorted(raw_dir.glob("*"))
+    hidden = [path for path in entries if is_hidden(path.name)]
+    class_dirs = [path for path in entries if path.is_dir() and not is_hidden(path.name)]
     if not class_dirs:
         raise RawDataError(
             f"No class folders in {raw_dir}. Put your images in {raw_dir}/<class>/, "
@@ -65,32 +143,36 @@ def find_images(raw_dir: Path) -> ImageFolder:
             f"{raw_dir} holds a single class folder ({class_dirs[0].name}): a classifier needs "
             "two or more, so add one folder of images per class."
         )
-    paths, labels, longer_sides, any_colour = [], [], [], False
-    skipped = sorted(path for path in raw_dir.glob("*") if path.is_file())  # not in a class
+    paths, labels, longer_sides, modes, any_colour = [], [], [], [], False
+    skipped = {
+        path: "not in a class folder"
+        for path in entries
+        if path.is_file() and not is_hidden(path.name)
+    }
     for label, class_dir in enumerate(class_dirs):
         found = 0
-        for path in sorted(p for p in class_dir.rglob("*") if p.is_file()):
+        files, hidden_here = files_under(class_dir)
+        hidden += hidden_here
+        for path in files:
             header = image_header(path)
-            if header is None:
-                skipped.append(path)
+            if isinstance(header, str):
+                skipped[path] = header
                 continue
-            (width, height), mode = header
+            (width, height), mode, colour = header
+            any_colour = any_colour or colour
             paths.append(path)
             labels.append(label)
             longer_sides.append(max(width, height))
-            any_colour = any_colour or Image.getmodebase(mode) != "L"  # 1, L, I;16, F: grey
+            modes.append(mode)
             found += 1
         if found == 0:
             raise RawDataError(
                 f"The class folder {class_dir} holds no image that Pillow can open: add images "
                 "to it, or delete it."
             )
-    if skipped:
-        log.warning(describe_skipped(skipped))
     class_names = [path.name for path in class_dirs]
-    return ImageFolder(
-        paths, np.array(labels, dtype=np.int64), class_names, longer_sides, any_colour, skipped
-    )
+    labels = np.array(labels, dtype=np.int64)
+    return ImageFolder(paths, labels, class_names, longer_sides, any_colour, modes, skipped, hidden)
 
 
 def check_class_sizes(folder: ImageFolder, raw_dir: Path, val: float, test: float) -> None:
@@ -146,29 +228,94 @@ def choose_size_and_channels(folder: ImageFolder, settings: dict) -> tuple[int, 
     return chosen_size, chosen_channels
 
 
-def to_eight_bits(image: Image.Image) -> Image.Image:
-    """16-bit grey images (microscopes, cameras) scaled to 8 bits, not clipped (values of
-    32-bit images above 65,535 are clipped)."""
-    if image.mode.startswith("I"):
-        pixels = np.asarray(image, dtype=np.float64)
-        return Image.fromarray(np.clip(pixels / 257, 0, 255).astype(np.uint8))
-    return image
+def has_more_than_eight_bits(mode: str) -> bool:
+    """16-bit (I;16...) and 32-bit (I) integer images, and floating-point (F) ones."""
+    return mode.startswith("I") or mode == "F"
 
 
-def load_image(path: Path, size: int, channels: int, resize: str = "pad") -> np.ndarray:
+def choose_intensity_max(folder: ImageFolder, settings: dict) -> float | None:
+    """The pixel value shown as white in images of more than 8 bits: the setting's, or, when it is
+    null, one value chosen from all of them, so that every image is scaled the same way.
+
+    A 12-bit camera writes 0..4095 into 16-bit files: scaled from 0..65535 it would keep 16 grey
+    levels, and a float image in 0..1 would turn black. So the brightest pixel of the images
+    decides: integers round up to the next 2^k - 1 (4000 -> 4095, the sensor's range), floats
+    in 0..1 take 1.0. Scaling each image by its own brightest pixel would erase the brightness
+    differences between images, which can be what tells the classes apart. None: no such images.
+    """
+    value = settings["intensity_max"]
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if value is not None and not (number and value > 0):
+        raise RawDataError(
+            f"data.preparation.intensity_max is {value!r}: set the pixel value shown as white in "
+            "images of more than 8 bits (e.g. 4095 for a 12-bit camera, 1.0 for float images in "
+            "0..1), or null (chosen from the images)."
+        )
+    modes = zip(folder.paths, folder.modes, strict=True)
+    deep = [path for path, mode in modes if has_more_than_eight_bits(mode)]
+    if not deep:
+        return value  # 8-bit images keep their 0..255
+    if value is None:
+        # Reads the pixels of these images once more; the 8-bit ones are not read here.
+        peak, integers = 0.0, True
+        for path in deep:
+            try:
+                with Image.open(path) as image:
+                    peak = max(peak, float(image.getextrema()[1]))
+                    integers = integers and image.mode != "F"
+            except (OSError, ValueError):
+                pass  # a broken file: the decoding pass names it with the others
+        value = white_for(peak, integers)
+        reason = f"the brightest pixel is {peak:g}"
+    else:
+        reason = "as set"
+    log.info(
+        "%d of %d images have more than 8 bits: each is scaled from 0..%g to 0..255 (%s); to "
+        "choose yourself, set data.preparation.intensity_max.",
+        len(deep), len(folder.paths), value, reason,
+    )  # fmt: skip
+    return value
+
+
+def white_for(peak: float, integers: bool) -> float:
+    """The value shown as white when the brightest pixel is `peak`: the range a sensor writes."""
+    if integers:
+        return 2 ** max(1, int(peak).bit_length()) - 1  # 4000 -> 4095 (12 bits), 1000 -> 1023
+    return 1.0 if peak <= 1 else peak
+
+
+def to_eight_bits(image: Image.Image, intensity_max: float | None) -> Image.Image:
+    """Images of more than 8 bits scaled so that intensity_max is white (brighter is clipped).
+
+    intensity_max None (the training images had 8 bits): the full range of a 16-bit file, or 1.0
+    for a float image.
+    """
+    if not has_more_than_eight_bits(image.mode):
+        return image
+    if intensity_max is None:
+        intensity_max = 1.0 if image.mode == "F" else 65535
+    pixels = np.asarray(image, dtype=np.float32) * (255 / intensity_max)
+    return Image.fromarray(np.clip(pixels, 0, 255).round().astype(np.uint8))
+
+
+def load_image(
+    path: Path, size: int, channels: int, resize: str = "pad", intensity_max: float | None = None
+) -> np.ndarray:
     """Decode one image into [channels, size, size] uint8 pixels (PyTorch's order).
 
     `pad` keeps the whole image and its aspect ratio, filling the short side with black; `crop`
     keeps the aspect ratio and cuts the centre square; `stretch` squashes to a square.
+    intensity_max: the value shown as white in images of more than 8 bits (choose_intensity_max).
     """
     with Image.open(path) as opened:
         opened.draft(COLOUR_MODES[channels], (size, size))  # JPEG: decode at a reduced size
-        image = to_eight_bits(ImageOps.exif_transpose(opened)).convert(COLOUR_MODES[channels])
+        image = ImageOps.exif_transpose(opened)
+        image = to_eight_bits(image, intensity_max).convert(COLOUR_MODES[channels])
     if resize == "pad":
         image = ImageOps.pad(image, (size, size), method=Image.Resampling.BILINEAR, color=0)
     elif resize == "crop":
         image = ImageOps.fit(image, (size, size), method=Image.Resampling.BILINEAR)
     else:
         image = image.resize((size, size), Image.Resampling.BILINEAR)
-    pixels = np.asarray(image, dtype=np.uint8).reshape(size, size, channels)
+    pixels = np.array(image, dtype=np.uint8).reshape(size, size, channels)  # a writable copy
     return pixels.transpose(2, 0, 1)  # [H, W, C] -> [C, H, W]

@@ -12,6 +12,7 @@ augmented (training batches only, when an `augmentation=` is chosen) and standar
 device, the GPU when there is one.
 """
 
+import csv
 import logging
 from pathlib import Path
 
@@ -28,11 +29,16 @@ from {{ cookiecutter.package_name }}.data.datamodule import (
     RawDataError,
 )
 from {{ cookiecutter.package_name }}.data.image_files import (
+    SHOWN,
+    SKIPPED_FILE,
     check_class_sizes,
+    choose_intensity_max,
     choose_size_and_channels,
+    files_under,
     find_images,
     image_header,
     load_image,
+    write_skipped,
 )
 from {{ cookiecutter.package_name }}.data.info import DataInfo
 from {{ cookiecutter.package_name }}.data.splits import (
@@ -50,8 +56,9 @@ CHUNK = 256  # images decoded and written at a time: 256 x 3 x 224 x 224 bytes i
 class ImageFolderData(PreparedData):
     """Classify images: data/raw/<class>/<image>; the folder names are the class names.
 
-    `preparation` holds image_size, channels (null: chosen from the images), resize (pad, crop or
-    stretch), val_fraction, test_fraction and split_seed. `name` null: the folder's name.
+    `preparation` holds image_size, channels, intensity_max (null: chosen from the images), resize
+    (pad, crop or stretch), val_fraction, test_fraction and split_seed. `name` null: the folder's
+    name.
     """
 
     def __init__(
@@ -76,6 +83,8 @@ class ImageFolderData(PreparedData):
         settings = self.preparation
         fractions = settings["val_fraction"], settings["test_fraction"]
         folder = find_images(self.raw_dir)
+        # Beside data/processed, so that the list is there even when preparing stops.
+        write_skipped(folder, self.processed_dir.parent / "interim" / SKIPPED_FILE)
         rows = stratified_split(
             folder.labels, *fractions, settings["split_seed"], folder.class_names,
             source=f"{self.raw_dir} (one folder per class)",
@@ -83,6 +92,7 @@ class ImageFolderData(PreparedData):
         # A class of a few images passes the split yet can miss the validation or test set.
         check_class_sizes(folder, self.raw_dir, *fractions)
         size, channels = choose_size_and_channels(folder, settings)
+        intensity_max = choose_intensity_max(folder, settings)
         info = self.make_info(
             input_shape=[channels, size, size],
             task="classification",
@@ -91,12 +101,13 @@ class ImageFolderData(PreparedData):
         )
         # Pixels are 8-bit: one 256-bin histogram per channel holds the statistics exactly.
         histogram = np.zeros((channels, 256), dtype=np.int64)
+        broken: dict[Path, str] = {}  # files whose header was fine but whose pixels are not
         with ProcessedWriter(self.processed_dir) as out:
             for split, index in rows.items():
                 writer = out.writer(f"{split}_x", (len(index), channels, size, size), np.uint8)
                 for start in range(0, len(index), CHUNK):
                     chunk = [folder.paths[i] for i in index[start : start + CHUNK]]
-                    pixels = self.decode(chunk, size, channels)  # [chunk, C, H, W] uint8
+                    pixels = self.decode(chunk, size, channels, intensity_max, broken)
                     writer.append(pixels)
                     if split == "train":  # statistics of the training split only: no test leak
                         for channel in range(channels):
@@ -104,19 +115,36 @@ class ImageFolderData(PreparedData):
                                 pixels[:, channel].ravel(), minlength=256
                             )
                 out.write_array(f"{split}_y", folder.labels[index])
+            if broken:  # leaves data/processed as it was
+                raise RawDataError(describe_broken(broken, self.processed_dir.parent / "interim"))
             sizes = {split: len(index) for split, index in rows.items()}
             mean, std = histogram_mean_std(histogram)
-            extra = {"pixel_mean": mean, "pixel_std": std, "skipped_files": len(folder.skipped)}
+            extra = {
+                "pixel_mean": mean,
+                "pixel_std": std,
+                "skipped_files": len(folder.skipped),
+                "intensity_max": intensity_max,  # `make predict` scales new images the same way
+            }
             out.finish(self.metadata_for(info, sizes, extra))
         return info
 
-    def decode(self, paths: list[Path], size: int, channels: int) -> np.ndarray:
-        pixels = np.empty((len(paths), channels, size, size), dtype=np.uint8)
+    def decode(
+        self,
+        paths: list[Path],
+        size: int,
+        channels: int,
+        intensity_max: float | None,
+        broken: dict[Path, str],
+    ) -> np.ndarray:
+        """[len(paths), C, H, W] uint8 pixels; a file that fails is added to `broken` (its rows
+        stay black) so that one pass names every broken file."""
+        pixels = np.zeros((len(paths), channels, size, size), dtype=np.uint8)
+        resize = self.preparation["resize"]
         for row, path in enumerate(paths):
             try:
-                pixels[row] = load_image(path, size, channels, self.preparation["resize"])
-            except (OSError, ValueError) as error:  # the header was fine, the pixels are not
-                raise RawDataError(f"Cannot decode {path} ({error}): fix or delete it.") from error
+                pixels[row] = load_image(path, size, channels, resize, intensity_max)
+            except (OSError, ValueError) as error:  # e.g. a copy cut short: the header was fine
+                broken[path] = str(error)
         return pixels
 
     # ------------------------------------------------------------------ every batch
@@ -168,12 +196,13 @@ class ImageFolderData(PreparedData):
         """Every file of a folder (or one file), prepared as the training images were."""
         if not path.exists():
             raise RawDataError(f"No file or folder at {path}: give INPUT=<folder of images>.")
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        problems = {
-            str(p): "not an image Pillow can open" for p in files if image_header(p) is None
-        }
+        files = files_under(path)[0] if path.is_dir() else [path]
+        headers = {str(p): image_header(p) for p in files}
+        problems = {name: header for name, header in headers.items() if isinstance(header, str)}
         channels, size, _ = self.info.input_shape
-        dataset = ImageFiles(files, size, channels, self.preparation["resize"], set(problems))
+        # Scaled as the training images were: the value `make data` chose (None for 8-bit data).
+        scaling = self.preparation["resize"], self.metadata.get("intensity_max")
+        dataset = ImageFiles(files, size, channels, *scaling, set(problems))
         return NewInputs([str(p) for p in files], dataset, problems)
 
 
@@ -181,10 +210,16 @@ class ImageFiles(Dataset):
     """New image files, decoded one by one (in DataLoader workers when there are some)."""
 
     def __init__(
-        self, paths: list[Path], size: int, channels: int, resize: str, unusable: set[str]
+        self,
+        paths: list[Path],
+        size: int,
+        channels: int,
+        resize: str,
+        intensity_max: float | None,
+        unusable: set[str],
     ) -> None:
         self.paths, self.size, self.channels, self.resize = paths, size, channels, resize
-        self.unusable = unusable
+        self.intensity_max, self.unusable = intensity_max, unusable
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -193,11 +228,28 @@ class ImageFiles(Dataset):
         path = self.paths[index]
         if str(path) not in self.unusable:
             try:
-                pixels = load_image(path, self.size, self.channels, self.resize)
+                pixels = load_image(path, self.size, self.channels, self.resize, self.intensity_max)
                 return torch.from_numpy(pixels), True
             except (OSError, ValueError, Image.DecompressionBombError):
                 pass  # reported as "could not be read" in predictions.csv
         return torch.zeros(self.channels, self.size, self.size, dtype=torch.uint8), False
+
+
+def describe_broken(broken: dict[Path, str], list_dir: Path) -> str:
+    """Why preparing stopped: every image that could not be decoded, named in one pass.
+
+    They stop the run rather than being skipped: the split was drawn with them, and a file cut
+    short is most often a copy to make again, not an image to lose without a word.
+    """
+    named = "; ".join(f"{path} ({error})" for path, error in list(broken.items())[:SHOWN])
+    message = f"Cannot decode {len(broken)} image file{'s' if len(broken) > 1 else ''}: {named}"
+    if len(broken) > SHOWN:
+        list_file = list_dir / "undecodable_files.csv"
+        list_dir.mkdir(parents=True, exist_ok=True)
+        with list_file.open("w", newline="") as out:
+            csv.writer(out).writerows([("file", "error"), *broken.items()])
+        message += f" and {len(broken) - SHOWN} more (all listed in {list_file})"
+    return message + ". Copy them again, or delete them, then run `make data` again."
 
 
 def histogram_mean_std(histogram: np.ndarray) -> tuple[list[float], list[float]]:
