@@ -4,7 +4,8 @@ The data source reads the new inputs as it prepared the training data, with that
 statistics and encodings (the pixel mean and standard deviation, the table's fitted encoder), so
 the model sees new data exactly as it saw its training data. Inputs that cannot be used (a file
 that is not an image, a row with text where a number belongs) are listed, not fatal: their row of
-predictions.csv is empty but for the `problem` column.
+predictions.csv is empty but for the `problem` column. That column also notes what a data source
+flags in an input it could still predict (in a table: a category no training row had).
 """
 
 import logging
