@@ -37,6 +37,12 @@ def test_a_row_is_reproduced_exactly_and_other_code_or_data_refused(train_config
         with pytest.raises(ReproduceError, match=advice.replace("(", r"\(")):
             reproduce(1, changed)
 
+    # A row made before DVC tracked the data: its test split is still compared.
+    untracked = table.assign(data_hash="data/raw is not tracked by DVC", test_set_md5="0" * 32)
+    untracked.to_csv(changed, index=False)
+    with pytest.raises(ReproduceError, match="The prepared test split is not the one row 1"):
+        reproduce(1, changed)
+
 
 def test_a_row_that_does_not_exist_is_named(train_config, tmp_path) -> None:
     table_file = tmp_path / "results" / "results.csv"
