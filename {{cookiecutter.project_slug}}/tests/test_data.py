@@ -4,6 +4,7 @@ asks for, and missing data says which command makes it."""
 import json
 import os
 import shutil
+import socket
 import stat
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from {{ cookiecutter.package_name }}.data.info import make_args
 from {{ cookiecutter.package_name }}.data.prepare import prepare
 from {{ cookiecutter.package_name }}.data.splits import (
     SPLITS,
+    ProcessedWriter,
     SplitError,
     open_split,
     stratified_split,
@@ -126,6 +128,22 @@ def test_a_printed_make_command_hands_hydra_the_same_values(settings: dict, tmp_
     overrides = OverridesParser.create().parse_overrides(json.loads(printed.stdout))
     received = {override.key_or_group: override.value() for override in overrides}
     assert received == {f"data.preparation.{name}": value for name, value in settings.items()}
+
+
+def test_a_killed_preparation_leaves_nothing_once_preparing_again(tmp_path) -> None:
+    """`kill -9` during `make data` leaves its staging folder; the next preparation removes it,
+    but not one that a running preparation (here: this process) is writing."""
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    machine = socket.gethostname()
+    abandoned = tmp_path / f".processed-{machine}-{ended.stdout.strip()}-0a1b2c3d"
+    in_use = tmp_path / f".processed-{machine}-{os.getpid()}-4e5f6a7b"
+    for folder in (abandoned, in_use):
+        folder.mkdir()
+        (folder / "train_x.npy").write_bytes(b"half written")
+    with ProcessedWriter(tmp_path / "processed") as out:
+        out.write_array("train_y", np.zeros(3))
+    assert not abandoned.exists() and in_use.exists()
 
 
 def test_missing_raw_data_says_what_to_run(tmp_path) -> None:

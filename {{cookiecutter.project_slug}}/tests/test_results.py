@@ -222,3 +222,21 @@ def test_grouping_by_an_unknown_column_names_the_columns(tmp_path) -> None:
     append_row(make_row(0.5), table_file)
     with pytest.raises(ResultsTableError, match="No column 'nope'"):
         grouped_summary(read_results(table_file), "nope")
+
+
+def test_a_run_is_dirty_when_code_or_configs_are_not_committed(tmp_path, monkeypatch) -> None:
+    """A new config (configs/data/clinic.yaml) no commit holds makes a run dirty: the commit
+    alone could not run it again. A new scratch file elsewhere does not."""
+    from {{ cookiecutter.package_name }} import provenance
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "model.py").write_text("WIDTH = 16\n")
+    for command in (["init", "--quiet"], ["add", "--all"], ["commit", "--quiet", "-m", "code"]):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *command], check=True)
+    assert provenance.git_dirty() is False
+    (tmp_path / "scratch.ipynb").write_text("{}")
+    assert provenance.git_dirty() is False
+    (tmp_path / "configs" / "data").mkdir(parents=True)
+    (tmp_path / "configs" / "data" / "clinic.yaml").write_text("sep: ';'\n")
+    assert provenance.git_dirty() is True

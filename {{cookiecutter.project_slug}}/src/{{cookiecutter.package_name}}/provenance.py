@@ -14,6 +14,7 @@ from omegaconf import DictConfig
 # Files that runs write themselves (DVC adds its outputs to .gitignore files): changing them does
 # not make the code differ from the commit.
 RUN_OUTPUTS = ("results/**", "metrics.json", "params.yaml", "dvc.lock", "**/.gitignore")
+RUN_INPUTS = ("src", "configs")  # what a run reads: a new file there is part of its code
 
 
 def _git(*args: str) -> str | None:
@@ -31,13 +32,16 @@ def git_commit() -> str:
 
 
 def git_dirty() -> bool | None:
-    """Whether tracked files differ from that commit (None outside git).
+    """Whether tracked files differ from that commit, or code or configs are not committed yet
+    (None outside git).
 
     A dirty run was made with code that no commit holds: the commit alone cannot reproduce it.
+    New files elsewhere (a scratch notebook, a draft) do not make a run dirty.
     """
     excluded = [f":(exclude,glob){path}" for path in RUN_OUTPUTS]
-    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", *excluded)
-    return None if status is None else bool(status)
+    changed = _git("status", "--porcelain", "--untracked-files=no", "--", ".", *excluded)
+    new_code = _git("status", "--porcelain", "--untracked-files=all", "--", *RUN_INPUTS)
+    return None if changed is None or new_code is None else bool(changed or new_code)
 
 
 def data_hash(raw_dir: Path) -> str:

@@ -13,7 +13,9 @@ so preparing them needs no more memory than one chunk either.
 import hashlib
 import json
 import math
+import os
 import shutil
+import socket
 import uuid
 from pathlib import Path
 
@@ -151,6 +153,28 @@ class NpyWriter:
             )
 
 
+STAGING_PREFIX = ".processed-"  # data/.processed-<machine>-<process>-<random>: being written
+
+
+def remove_abandoned_staging(parent: Path) -> None:
+    """Delete the staging folders that a `make data` killed on this machine (kill -9, a power
+    cut) left behind: their process is gone. Another machine's (a shared disk) are left alone."""
+    for folder in parent.glob(f"{STAGING_PREFIX}{socket.gethostname()}-*"):
+        pid = folder.name.rsplit("-", 2)[-2]
+        if pid.isdigit() and not process_is_running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def process_is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, and belongs to someone else
+        return True
+    return True
+
+
 class ProcessedWriter:
     """Write data/processed whole: split files, metadata.json, extra files; replace it at the end.
 
@@ -170,7 +194,10 @@ class ProcessedWriter:
         self.processed_dir.parent.mkdir(parents=True, exist_ok=True)
         # A plain mkdir follows the user's umask (tempfile.mkdtemp would make the folder readable
         # by its owner only, and others in the group could not read the data on a shared machine).
-        self.staging = self.processed_dir.parent / f".processed-{uuid.uuid4().hex}"
+        remove_abandoned_staging(self.processed_dir.parent)
+        # Named after this machine and process, so that a later run can tell it was abandoned.
+        name = f"{STAGING_PREFIX}{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.staging = self.processed_dir.parent / name
         self.staging.mkdir()
         self.writers: list[NpyWriter] = []
 
