@@ -76,6 +76,17 @@ def test_ids_and_free_text_are_left_out_and_dates_become_numbers(table_dir, capl
     assert info.name == "clinic"  # the file's name, not "penguins"
 
 
+def test_an_empty_column_is_named_once_and_left_out(table_dir, caplog) -> None:
+    """Not kept for scikit-learn to drop, with a warning of its own at every fit and transform."""
+    lab_export().assign(spare=np.nan).to_csv(table_dir / "raw" / "clinic.csv", index=False)
+    with caplog.at_level(logging.WARNING), warnings.catch_warnings():
+        warnings.filterwarnings("error", message="Skipping features without any observed values")
+        prepare_table(table_dir, "clinic.csv")
+    (warning,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Columns")]
+    assert "left out 'spare' (empty in every row)" in warning
+    assert not any("spare" in name for name in feature_names(table_dir))
+
+
 def test_listed_features_are_used_exactly_even_an_id(table_dir) -> None:
     prepare_table(table_dir, "clinic.csv", "data.preparation.features=[patient_id,marker]")
     assert feature_names(table_dir) == ["numeric__patient_id", "numeric__marker"]

@@ -201,6 +201,8 @@ def choose_features(
             dates[name] = order
         elif features is not None:
             continue  # listed by the user: kept as it is
+        elif values.isna().all():
+            left_out[name] = "empty in every row"
         elif order == "either":
             example = values.dropna().iloc[0]
             left_out[name] = (
