@@ -31,6 +31,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import yaml
 from cookiecutter.exceptions import FailedHookException
 from jinja2 import pass_context
 from jinja2.ext import Extension
@@ -129,3 +130,17 @@ class AnswerGuard(Extension):
         if source not in self.template_sources and any(mark in source for mark in MARKUP):
             check_answer(source)
         return source
+
+
+def yaml_value(value: object) -> str:
+    """A value as PyYAML writes it, and so OmegaConf: quoted only where YAML needs it. The shipped
+    params.yaml is then the very file that `make repro` writes, not one that git shows changed."""
+    return yaml.safe_dump(value, allow_unicode=True, width=10**6).removesuffix("...\n").strip()
+
+
+class YamlValues(Extension):
+    """The `yaml_value` filter, for answers written into YAML files."""
+
+    def __init__(self, environment) -> None:  # noqa: ANN001 (a jinja2.Environment)
+        super().__init__(environment)
+        environment.filters["yaml_value"] = yaml_value

@@ -72,6 +72,14 @@ def test_wandb_answers_set_project_and_entity(bake) -> None:
     assert (chosen["project"], chosen["entity"]) == ("fog-study", "ada-lab")
 
 
+@pytest.mark.parametrize("answer", ["fog-study", "2024", "true", "Größe"])
+def test_wandb_project_reaches_params_yaml_as_the_same_text(bake, answer: str) -> None:
+    """params.yaml (which `make repro` rewrites) holds the W&B project as a string, quoted only
+    where YAML needs it: "2024" stays text, not a number."""
+    params = yaml.safe_load((bake(wandb_project=answer) / "params.yaml").read_text())
+    assert params["logger"]["wandb"]["project"] == answer
+
+
 @pytest.mark.parametrize("example", QUESTIONS["example"])
 def test_pipeline_is_consistent_with_the_project_and_dvc_composes_its_params(bake, example: str) -> None:
     """Every dep in dvc.yaml exists, and every param is a key of what DVC's Hydra composition writes."""
