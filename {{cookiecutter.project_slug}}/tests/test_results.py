@@ -140,6 +140,19 @@ def test_summary_puts_the_best_first(tmp_path) -> None:
     assert [line.split()[2] for line in lines[1:]] == ["2", "3", "1"]  # for make reproduce ROW=n
 
 
+def test_summary_ranks_the_rows_of_each_test_set_apart(tmp_path) -> None:
+    """A run on another dataset (or another split) is not better or worse: it is not comparable."""
+    table_file = tmp_path / "results.csv"
+    for acc, test_set in [(0.8, "clinic/test"), (0.99, "penguins/test"), (0.9, "clinic/test")]:
+        append_row(make_row(acc, test_set=test_set, test_set_md5=test_set[0] * 32), table_file)
+    blocks = summary(read_results(table_file)).split("\n\n")
+    assert [block.splitlines()[0] for block in blocks] == [
+        "Tested on penguins/test (MD5 pppppppp): 1 rows, ranked among themselves",
+        "Tested on clinic/test (MD5 cccccccc): 2 rows, ranked among themselves",
+    ]
+    assert [line.split()[6] for line in blocks[1].splitlines()[2:]] == ["0.9", "0.8"]
+
+
 def descriptions_in_summary_order(table_file, sort_by: str | None = None) -> list[str]:
     lines = summary(read_results(table_file), sort_by).splitlines()
     return [line.split()[4] for line in lines[1:]]  # after the date, time, row and model
