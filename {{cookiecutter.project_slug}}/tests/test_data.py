@@ -121,7 +121,7 @@ def test_a_printed_make_command_hands_hydra_the_same_values(settings: dict, tmp_
     python = tmp_path / "python"  # stands in for Python: prints the arguments make gives it
     python.write_text(f"#!{sys.executable}\nimport json, sys\nprint(json.dumps(sys.argv[3:]))\n")
     python.chmod(0o755)
-    command = f"make -s data PYTHON={python} {make_args(settings)}"
+    command = f"make -s --no-print-directory data PYTHON={python} {make_args(settings)}"
     printed = subprocess.run(
         ["bash", "-c", command], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
     )
