@@ -87,6 +87,16 @@ def test_an_empty_column_is_named_once_and_left_out(table_dir, caplog) -> None:
     assert not any("spare" in name for name in feature_names(table_dir))
 
 
+def test_a_table_saved_by_excel_on_windows_is_read_with_a_warning(table_dir, caplog) -> None:
+    cities = {"north": "Zürich", "south": "Genève"}
+    table = lab_export().assign(site=lambda rows: rows["site"].map(cities))
+    table.to_csv(table_dir / "raw" / "clinic.csv", index=False, encoding="cp1252")
+    with caplog.at_level(logging.WARNING):
+        prepare_table(table_dir, "clinic.csv")
+    assert "categorical__site_Zürich" in feature_names(table_dir)
+    assert any("is not UTF-8: read as Windows-1252" in r.getMessage() for r in caplog.records)
+
+
 def test_listed_features_are_used_exactly_even_an_id(table_dir) -> None:
     prepare_table(table_dir, "clinic.csv", "data.preparation.features=[patient_id,marker]")
     assert feature_names(table_dir) == ["numeric__patient_id", "numeric__marker"]
@@ -194,6 +204,10 @@ def test_results_name_the_data_and_predict_lists_unusable_rows(table_dir, tmp_pa
     assert (table.drop(index=2)["problem"] == "").all()
     probabilities = table.drop(index=2).filter(like="probability_").astype(float)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
+
+    predict_cfg.input = str(tmp_path)  # a folder, as for images: said, not `IsADirectoryError`
+    with pytest.raises(RawDataError, match="No table at .*: give INPUT=<a CSV or Parquet file"):
+        predict(predict_cfg)
 
 
 def prepare_frame(table_dir: Path, frame: pd.DataFrame, *overrides: str, **to_csv):

@@ -73,7 +73,15 @@ def read_table(
             table = pd.read_parquet(raw_file)
         else:
             text = dict.fromkeys(text_columns or [], str)
-            table = pd.read_csv(raw_file, sep=sep, decimal=decimal, thousands=thousands, dtype=text)
+            read = dict(sep=sep, decimal=decimal, thousands=thousands, dtype=text)
+            try:
+                table = pd.read_csv(raw_file, **read)
+            except UnicodeDecodeError:  # not UTF-8: most likely saved by Excel on Windows
+                table = pd.read_csv(raw_file, encoding="cp1252", **read)
+                log.warning(
+                    "%s is not UTF-8: read as Windows-1252, Excel's encoding on Windows; check "
+                    "its accents, or save it as UTF-8 (Excel: CSV UTF-8).", raw_file,
+                )  # fmt: skip
     except pd.errors.EmptyDataError as error:
         raise RawDataError(
             f"{raw_file} is empty: put your table there, a header line of column names, then "
@@ -304,6 +312,11 @@ class TableData(PreparedData):
         is noted in the row's `problem` column and logged, and the row predicted all the same:
         the category encoded as none of the known ones, the date filled as a missing one.
         """
+        if not path.is_file():
+            raise RawDataError(
+                f"No table at {path}: give INPUT=<a CSV or Parquet file of new rows>, with the "
+                "columns of the training table."
+            )
         settings = self.preparation
         preprocessor = pickle.loads((self.processed_dir / "preprocessor.pkl").read_bytes())
         kinds = {kind: list(names) for kind, _, names in preprocessor.transformers_}
