@@ -147,8 +147,8 @@ def test_summary_ranks_the_rows_of_each_test_set_apart(tmp_path) -> None:
         append_row(make_row(acc, test_set=test_set, test_set_md5=test_set[0] * 32), table_file)
     blocks = summary(read_results(table_file)).split("\n\n")
     assert [block.splitlines()[0] for block in blocks] == [
-        "Tested on penguins/test (MD5 pppppppp): 1 rows, ranked among themselves",
-        "Tested on clinic/test (MD5 cccccccc): 2 rows, ranked among themselves",
+        "Tested on penguins/test (MD5 pppppppp): 1 row(s), ranked among themselves",
+        "Tested on clinic/test (MD5 cccccccc): 2 row(s), ranked among themselves",
     ]
     assert [line.split()[6] for line in blocks[1].splitlines()[2:]] == ["0.9", "0.8"]
 

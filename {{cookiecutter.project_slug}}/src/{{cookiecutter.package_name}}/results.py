@@ -130,15 +130,16 @@ def summary(table: pd.DataFrame, sort_by: str | None = None) -> str:
         view = view.sort_values(by, key=as_numbers, ascending=ascending)
     metrics = [column for column in view.columns if column.startswith("test/")]
     columns = ["timestamp", "row", "model", "description", *metrics, "data_hash", "git_commit"]
-    shown = lambda rows: rows[[*columns, "overrides", "comments"]].to_string(  # noqa: E731
-        index=False, max_colwidth=40
-    )
+
+    def shown(rows: pd.DataFrame) -> str:
+        return rows[[*columns, "overrides", "comments"]].to_string(index=False, max_colwidth=40)
+
     test_sets = view.groupby(["test_set", "test_set_md5"], sort=False)
     if test_sets.ngroups <= 1:
         return shown(view)
     # Numbers from different test sets do not compare: one ranking per test set.
     return "\n\n".join(
-        f"Tested on {name} (MD5 {md5[:8]}): {len(rows)} rows, ranked among themselves\n"
+        f"Tested on {name} (MD5 {md5[:8]}): {len(rows)} row(s), ranked among themselves\n"
         + shown(rows)
         for (name, md5), rows in test_sets
     )

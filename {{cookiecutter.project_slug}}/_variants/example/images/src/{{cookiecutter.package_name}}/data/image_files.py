@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from {{ cookiecutter.package_name }}.checks import is_number
 from {{ cookiecutter.package_name }}.data.datamodule import RawDataError
 
 log = logging.getLogger(__name__)
@@ -244,8 +245,7 @@ def choose_intensity_max(folder: ImageFolder, settings: dict) -> float | None:
     differences between images, which can be what tells the classes apart. None: no such images.
     """
     value = settings["intensity_max"]
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    if value is not None and not (number and value > 0):
+    if value is not None and not (is_number(value) and value > 0):
         raise RawDataError(
             f"data.preparation.intensity_max is {value!r}: set the pixel value shown as white in "
             "images of more than 8 bits (e.g. 4095 for a 12-bit camera, 1.0 for float images in "
