@@ -8,6 +8,7 @@ import platform
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import hydra
 import pytest
@@ -209,6 +210,36 @@ def test_data_version_without_dvc_installed_says_so(tmp_path, monkeypatch) -> No
     monkeypatch.setitem(sys.modules, "dvc.repo", None)  # `import dvc.repo` now fails
     monkeypatch.setitem(sys.modules, "dvc.exceptions", None)
     assert provenance.data_hash(tmp_path / "raw").startswith("unknown (DVC is not installed")
+
+
+def test_data_version_is_that_of_the_raw_data_the_run_read(tmp_path, monkeypatch) -> None:
+    """A data source reading a folder inside data/raw gets the hash `make data-track` recorded
+    for data/raw; one reading data DVC does not track is said to be so, by its own path."""
+    from dvc.repo import Repo
+    from omegaconf import OmegaConf
+
+    from {{ cookiecutter.package_name }} import provenance
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("a.txt", "cells/b.txt"):
+        (tmp_path / "data" / "raw" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "data" / "raw" / name).write_text(name)
+    (tmp_path / "scratch").mkdir()
+    with Repo.init(str(tmp_path), no_scm=True) as repo:
+        repo.add("data/raw")
+    recorded = OmegaConf.load(tmp_path / "data" / "raw.dvc").outs[0].md5
+    assert provenance.data_hash(Path("data/raw")) == recorded
+    assert provenance.data_hash(Path("data/raw/cells")) == recorded
+    assert provenance.data_hash(tmp_path / "data" / "raw" / "a.txt") == recorded
+    untracked = provenance.data_hash(Path("scratch"))
+    assert untracked == "scratch is not tracked by DVC (`make data-track` records data/raw)"
+
+    # Where a run's raw data is: its data source's raw_dir (images) or raw_file (a table).
+    sources = {"scratch": {"raw_dir": "scratch"}, "data/raw/a.txt": {"raw_file": "data/raw/a.txt"},
+               "data/raw": {}}  # fmt: skip
+    for raw, data in sources.items():
+        cfg = OmegaConf.create({"data": data, "paths": {"data_dir": "data"}})
+        assert provenance.raw_data(cfg) == Path(raw)
 
 
 def data_source_preparation(cfg) -> dict:

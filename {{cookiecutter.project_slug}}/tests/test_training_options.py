@@ -144,6 +144,7 @@ def test_optuna_search_records_every_trial_and_prints_the_best(
     rows = read_results(tmp_path / "results" / "results.csv")
     assert len(rows) == trials - failed  # a row per trial that trained
     assert 'Train it again with:\n    make train ARGS="model.optimizer.lr=' in result.stdout
+    assert "setup plugin alembic" not in result.stdout  # Optuna's imports say nothing to act on
 
 
 def test_on_the_cpu_batches_are_read_without_workers_and_lightning_does_not_object(

@@ -44,14 +44,24 @@ def git_dirty() -> bool | None:
     return None if changed is None or new_code is None else bool(changed or new_code)
 
 
-def data_hash(raw_dir: Path) -> str:
-    """The DVC hash of the raw data (recorded in <raw_dir>.dvc), as `dvc status` checks it.
+def raw_data(cfg: DictConfig) -> Path:
+    """The raw data this run's data source was prepared from: its `raw_dir` or `raw_file`."""
+    for key in ("raw_dir", "raw_file"):
+        if cfg.data.get(key):
+            return Path(cfg.data[key])
+    return Path(cfg.paths.data_dir) / "raw"
+
+
+def data_hash(raw: Path) -> str:
+    """The DVC hash of the raw data, as `dvc status` checks it: the hash recorded in its own .dvc
+    file, or in a folder's above it (`make data-track` records the whole of data/raw).
 
     The hash names the data version for good: `git checkout <commit> && dvc pull` brings it back.
     """
-    dvc_file = Path(f"{raw_dir}.dvc")
-    if not dvc_file.exists():
-        return f"{raw_dir} is not tracked by DVC (`make data-track` tracks it)"
+    tracked = [Path(f"{path}.dvc") for path in [raw, *raw.absolute().parents]]
+    dvc_file = next((path for path in tracked if path.is_file()), None)
+    if dvc_file is None:
+        return f"{raw} is not tracked by DVC (`make data-track` records data/raw)"
     try:
         from dvc.exceptions import DvcException
         from dvc.repo import Repo
@@ -108,7 +118,7 @@ def collect(cfg: DictConfig) -> dict[str, object]:
     return {
         "git_commit": git_commit(),
         "git_dirty": git_dirty(),
-        "data_hash": data_hash(Path(cfg.paths.data_dir) / "raw"),
+        "data_hash": data_hash(raw_data(cfg)),
         "experiment": experiment_name(),
         "overrides": command_line_overrides(),
         **versions(),

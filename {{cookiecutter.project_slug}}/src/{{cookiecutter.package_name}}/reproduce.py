@@ -56,7 +56,8 @@ def check_same_code_and_data(number: int, row: pd.Series, cfg: DictConfig) -> No
             f"folder is at {commit[:12]}: run `git checkout {row['git_commit'][:12]}` and "
             f"`make data-pull`, then `make reproduce ROW={number}` again."
         )
-    data = provenance.data_hash(Path(cfg.paths.data_dir) / "raw")
+    raw = provenance.raw_data(cfg)
+    data = provenance.data_hash(raw)
     if not DATA_VERSION.fullmatch(row["data_hash"]):  # e.g. made before `make data-track`
         log.warning(
             "Row %d was made with data DVC did not record (%s): only its test split is compared.",
@@ -64,7 +65,7 @@ def check_same_code_and_data(number: int, row: pd.Series, cfg: DictConfig) -> No
         )  # fmt: skip
     elif data != row["data_hash"]:
         raise ReproduceError(
-            f"Row {number} was made with the data {row['data_hash']}, but data/raw here is "
+            f"Row {number} was made with the data {row['data_hash']}, but {raw} here is "
             f"{data if DATA_VERSION.fullmatch(data) else repr(data)}: run `make data-pull` (DVC "
             "brings back the data of this commit)."
         )
