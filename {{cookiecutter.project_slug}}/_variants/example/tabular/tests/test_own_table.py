@@ -198,6 +198,8 @@ def test_results_name_the_data_and_predict_lists_unusable_rows(table_dir, tmp_pa
     )
     table = pd.read_csv(predict(predict_cfg), keep_default_na=False)
     assert len(table) == 5 and set(table["prediction"]) - {""} <= {"healthy", "mild", "severe"}
+    # Rows named by the column training left out as a row ID.
+    assert table["input"].tolist() == [f"patient_id {number}" for number in new["patient_id"]]
     assert (
         table.loc[2, "prediction"] == "" and "'marker' is not a number" in table.loc[2, "problem"]
     )
@@ -266,7 +268,7 @@ def test_one_text_value_in_a_decimal_comma_table_spoils_only_its_row(table_dir) 
     new.to_csv(table_dir / "new.csv", index=False, sep=";")
     read = source.predict_on(table_dir / "new.csv")
     assert read.dataset.tensors[1].tolist() == [True, False, True]
-    assert read.problems == {"row 1": "'marker' is not a number: 'n.b.'"}
+    assert read.problems == {"patient_id 1001": "'marker' is not a number: 'n.b.'"}
     clean = source.predict_on(table_dir / "clean.csv").dataset.tensors[0]
     assert read.dataset.tensors[0][[0, 2]].equal(clean[[0, 2]])  # 0,42 read as 0.42
 

@@ -24,6 +24,7 @@ MIN_ROWS_FOR_ID = 20  # in a tiny table, distinct values everywhere say little
 DATE_SHARE = 0.9  # a text column is dates when this share of its values parse as dates
 NUMBER_SHARE = 0.9  # and numbers spoilt by a few values when this share parse as numbers,
 MAX_CODES = 10  # with more distinct numbers than this (fewer are codes: wards 3, 4 and ICU)
+LIKE_AN_ID = "a distinct value in every row, like a row ID"  # such a column names predicted rows
 
 
 def looks_like_id(values: pd.Series) -> bool:
@@ -174,9 +175,10 @@ def choose_features(
     drop: list[str],
     features: list[str] | None,
     decimal: str = ".",
-) -> tuple[list[str], dict[str, str]]:
-    """The feature columns and, among them, the date columns with their order (see date_order);
-    warns about what it left out.
+) -> tuple[list[str], dict[str, str], list[str]]:
+    """The feature columns, among them the date columns with their order (see date_order), and
+    the columns left out as row IDs (they name the rows of predictions); warns about what it left
+    out.
 
     `features` given: those columns, less `drop`. Otherwise every column but the target and
     `drop`, less the ones that look like row IDs, free text, spoilt numbers or ambiguous dates.
@@ -214,7 +216,7 @@ def choose_features(
         elif looks_like_free_text(values):
             left_out[name] = f"free text, {values.nunique()} distinct values"
         elif looks_like_id(values):
-            left_out[name] = "a distinct value in every row, like a row ID"
+            left_out[name] = LIKE_AN_ID
         elif not is_number(values) and values.nunique() > MAX_CATEGORIES:
             left_out[name] = f"{values.nunique()} distinct values, too many to encode"
     if left_out or dates:
@@ -226,4 +228,5 @@ def choose_features(
         ]
         keep = " (list a column in data.preparation.features to keep it)" if left_out else ""
         log.warning("Columns: %s%s.", "; ".join(said), keep)
-    return [name for name in candidates if name not in left_out], dates
+    ids = [name for name, why in left_out.items() if why == LIKE_AN_ID]
+    return [name for name in candidates if name not in left_out], dates, ids

@@ -169,6 +169,15 @@ def plain(value: object) -> str:
     return repr(str(value.item() if isinstance(value, np.generic) else value))
 
 
+def row_names(table: pd.DataFrame, id_column: str | None) -> list[str]:
+    """How predictions.csv names each new row: by the ID column the training table had (a
+    patient, a sample), when the new table has it with a distinct value in every row; otherwise
+    by its number as pandas counts them (`row 0` is the first row under the header)."""
+    if id_column in table.columns and table[id_column].notna().all() and table[id_column].is_unique:
+        return [f"{id_column} {value}" for value in table[id_column]]
+    return [f"row {index}" for index in range(len(table))]
+
+
 def class_labels(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Class indices (0, 1, ...) in the order of the sorted class names, and those names."""
     categories = values.astype("category")
@@ -248,7 +257,7 @@ class TableData(PreparedData):
         if unlabelled.any():
             log.warning("Dropping %d rows without a %s value.", unlabelled.sum(), target)
             table = numbers_again(table[~unlabelled].reset_index(drop=True), settings["decimal"])
-        columns, dates = choose_features(
+        columns, dates, ids = choose_features(
             table, target, settings["drop_columns"], settings["features"], settings["decimal"]
         )
         features = table[columns]
@@ -298,6 +307,7 @@ class TableData(PreparedData):
             info,
             extra_metadata={
                 "columns": columns,  # what the model reads, in the raw table
+                "id_column": next(iter(ids), None),  # names the rows of `make predict`
                 "feature_names": feature_names,
             },
             extra_files={"preprocessor.pkl": pickle.dumps(preprocessor)},
@@ -332,7 +342,7 @@ class TableData(PreparedData):
         if missing:
             raise RawDataError(f"{path} lacks the columns {missing}, which the model reads.")
         features = table[columns].copy()
-        names = [f"row {index}" for index in range(len(table))]
+        names = row_names(table, self.metadata.get("id_column"))
         unusable, notes = {}, {}  # row name: why it cannot be predicted / what was guessed
         for name in kinds["numeric"]:
             numbers = as_numbers(features[name], settings["decimal"], settings.get("thousands"))
