@@ -118,6 +118,12 @@ def test_killed_run_resumes_to_the_same_weights_and_metrics(kill, data_dir, tmp_
     history = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["callbacks"]
     (epochs,) = [state["epochs"] for key, state in history.items() if "EpochHistory" in key]
     assert [epoch["epoch"] for epoch in epochs] == [0, 1, 2]
+    history = torch.load(tmp_path / "outputs" / "train" / "whole" / "checkpoints" / "last.ckpt",
+                         weights_only=True)["callbacks"]  # fmt: skip
+    (left_alone,) = [state["epochs"] for key, state in history.items() if "EpochHistory" in key]
+    # The resumed epoch's training loss is the mean over all its batches, before the kill too.
+    losses = [[epoch["train/loss_epoch"] for epoch in run] for run in (left_alone, epochs)]
+    assert losses[0] == pytest.approx(losses[1], rel=1e-6)
     assert (tmp_path / "reports" / "figures" / "killed" / "learning_curves.png").is_file()
     assert len(list((run / ".hydra").glob("*/config.yaml"))) == 2
     assert (run / "train.log").read_text().count("Seed set to") == 2  # both starts, one log

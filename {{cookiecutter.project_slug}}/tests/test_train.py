@@ -166,8 +166,15 @@ def test_ddp_cpu_run_leaves_one_run_folder(data_dir, tmp_path) -> None:
 
 
 def test_checkpoint_for_other_classes_is_refused(data_source) -> None:
-    """Same settings, other data (a class folder added since): the checkpoint does not fit it."""
+    """Same settings, other data (a class folder added since): the checkpoint does not fit it,
+    and no settings would make it fit; other settings: the `make data` that prepares its data."""
     prepared = data_source().info
     trained_on = replace(prepared, class_names=[*prepared.class_names, "added-later"])
-    with pytest.raises(EvaluationError, match="added-later"):
+    with pytest.raises(EvaluationError, match="added-later.*the raw data changed since its "
+                       "training.*`make data-pull`") as same_settings:  # fmt: skip
         check_model_fits_data(trained_on, prepared)
+    assert "ARGS=" not in str(same_settings.value)
+    preparation = {**prepared.preparation, "test_fraction": 0.25}
+    with pytest.raises(EvaluationError, match=r"prepare the data it was trained for \(`make data "
+                       r'ARGS=".*data.preparation.test_fraction=0.25'):  # fmt: skip
+        check_model_fits_data(replace(trained_on, preparation=preparation), prepared)

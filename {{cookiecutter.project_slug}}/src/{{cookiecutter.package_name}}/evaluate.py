@@ -31,10 +31,17 @@ def check_model_fits_data(
     """Stop when the checkpoint predicts something else than the prepared data holds, or takes
     other inputs (a table prepared from other columns, images of another size)."""
     if trained_on.describe() != prepared.describe():
+        if trained_on.preparation == prepared.preparation:  # the same settings: other raw data
+            remedy = (
+                "the raw data changed since its training. Bring that data back (`git checkout` "
+                "the commit its results row names, then `make data-pull` and `make data`)"
+            )
+        else:
+            args = trained_on.preparation_args()
+            remedy = f"prepare the data it was trained for (`make data {args}`)"
         raise EvaluationError(
             f"The checkpoint predicts {trained_on.describe()}, but {where} holds "
-            f"{prepared.describe()}: prepare the data it was trained for (`make data "
-            f"{trained_on.preparation_args()}`), or evaluate another checkpoint."
+            f"{prepared.describe()}: {remedy}, or evaluate another checkpoint."
         )
     if trained_on.input_names and trained_on.input_names != prepared.input_names:
         missing = [name for name in trained_on.input_names if name not in prepared.input_names]

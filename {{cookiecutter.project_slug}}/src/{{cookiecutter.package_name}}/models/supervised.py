@@ -10,6 +10,7 @@ from {{ cookiecutter.package_name }}.data.info import DataInfo
 from {{ cookiecutter.package_name }}.models.trusted import instantiate_trusted
 
 MODULE_KEY = "model_module"  # where a checkpoint names the LightningModule class that wrote it
+EPOCH_LOSS_KEY = "epoch_loss_so_far"  # the training loss summed over the epoch's batches so far
 
 
 class SupervisedModule(L.LightningModule):
@@ -143,6 +144,12 @@ class SupervisedModule(L.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         # The class that wrote the checkpoint, so that load_model() rebuilds it without being told.
         checkpoint[MODULE_KEY] = f"{type(self).__module__}.{type(self).__qualname__}"
+        # The epoch's training loss so far: a run resumed in the middle of an epoch then logs the
+        # mean over the whole epoch, as the run left alone does, not over the part after resuming.
+        checkpoint[EPOCH_LOSS_KEY] = [float(self.epoch_loss_sum), self.epoch_batches]
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self.epoch_loss_sum, self.epoch_batches = checkpoint.get(EPOCH_LOSS_KEY, [0.0, 0])
 
     def configure_optimizers(self) -> dict:
         """The optimizer and scheduler of configs/model/ (`_partial_: true`: built here, on the
