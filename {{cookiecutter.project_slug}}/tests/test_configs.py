@@ -8,7 +8,7 @@ import hydra
 import pytest
 from omegaconf import OmegaConf
 
-from {{ cookiecutter.package_name }}.config import CONFIG_DIR, compose_config
+from {{ cookiecutter.package_name }}.config import CONFIG_DIR, compose_config, exit_on_misspelt_setting
 
 GROUPS = ["data", "model", "trainer", "callbacks", "logger", "experiment", "debug"]
 OPTIONS = [
@@ -86,6 +86,35 @@ def test_misspelt_experiment_runs_nothing(data_dir, tmp_path) -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "Available options in 'experiment'" in result.stderr
     assert "example" in result.stderr and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("argument", "meant"),
+    [("modle=timm", "model"), ("sed=1", "seed"), ("trainr.max_epochs=2", "trainer")],
+)
+def test_misspelt_setting_is_named_with_the_one_it_resembles(argument: str, meant: str) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        exit_on_misspelt_setting("train", [argument])
+    assert str(stopped.value.code).startswith(f"ERROR: {argument!r}: there is no setting or ")
+    assert f"did you mean {meant!r}?" in str(stopped.value.code)
+
+
+def test_settings_and_flags_that_exist_pass_the_spelling_check() -> None:
+    arguments = [
+        "-m", "--cfg", "job", "model.optimizer.lr=0.1", "seed=1,2", "hydra/launcher=joblib",
+        "+callbacks.kill._target_=x.Y", "~logger", "experiment=example", "zzz=1",  # left to Hydra
+    ]  # fmt: skip
+    for name in ("train", "evaluate", "predict", "prepare"):
+        exit_on_misspelt_setting(name, arguments)  # returns: nothing to say
+
+
+def test_misspelt_setting_on_the_command_line_stops_before_hydra(tmp_path) -> None:
+    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}.train", "modle=timm",
+               f"paths.log_dir={tmp_path}"]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "did you mean 'model'?" in result.stderr
+    assert "Traceback" not in result.stderr and "+modle" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_training_length_is_fitted_to_the_data_when_left_null(train_config, data_source) -> None:

@@ -122,7 +122,7 @@ def test_killed_run_resumes_to_the_same_weights_and_metrics(kill, data_dir, tmp_
                          weights_only=True)["callbacks"]  # fmt: skip
     (left_alone,) = [state["epochs"] for key, state in history.items() if "EpochHistory" in key]
     # The resumed epoch's training loss is the mean over all its batches, before the kill too.
-    losses = [[epoch["train/loss_epoch"] for epoch in run] for run in (left_alone, epochs)]
+    losses = [[epoch["train/loss_epoch"] for epoch in rows] for rows in (left_alone, epochs)]
     assert losses[0] == pytest.approx(losses[1], rel=1e-6)
     assert (tmp_path / "reports" / "figures" / "killed" / "learning_curves.png").is_file()
     assert len(list((run / ".hydra").glob("*/config.yaml"))) == 2

@@ -110,4 +110,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    config.exit_on_misspelt_setting("evaluate")
     main()

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
+from {{ cookiecutter.package_name }} import config
 from {{ cookiecutter.package_name }}.console import quiet_third_party_notices
 from {{ cookiecutter.package_name }}.data.info import DataInfo
 from {{ cookiecutter.package_name }}.errors import UserError, exit_on_user_error
@@ -97,4 +98,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    config.exit_on_misspelt_setting("predict")
     main()

@@ -19,7 +19,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from {{ cookiecutter.package_name }} import config  # noqa: F401 (its resolvers, for the configs)
+from {{ cookiecutter.package_name }} import config  # also registers the configs' resolvers
 from {{ cookiecutter.package_name }}.console import quiet_third_party_notices
 from {{ cookiecutter.package_name }}.errors import (
     SweepJobFailed,
@@ -175,6 +175,7 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    config.exit_on_misspelt_setting("train")
     main()
     # The process ends here. Python's last garbage collection would walk every object that torch
     # and Lightning made (1.5 s of each run here, `make bench`), to free memory that the exit

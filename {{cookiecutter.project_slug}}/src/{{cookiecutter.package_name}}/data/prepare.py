@@ -10,7 +10,7 @@ import logging
 import hydra
 from omegaconf import DictConfig
 
-from {{ cookiecutter.package_name }} import runs  # noqa: F401 (registers ${unique_run_name:})
+from {{ cookiecutter.package_name }} import config, runs  # noqa: F401 (runs: ${unique_run_name:})
 from {{ cookiecutter.package_name }}.data.info import DataInfo
 from {{ cookiecutter.package_name }}.errors import exit_on_user_error
 
@@ -33,4 +33,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    config.exit_on_misspelt_setting("prepare")
     main()
