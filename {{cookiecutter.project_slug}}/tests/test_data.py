@@ -26,6 +26,7 @@ from {{ cookiecutter.package_name }}.data.splits import (
     stratified_split,
     write_processed,
 )
+from {{ cookiecutter.package_name }}.errors import UserError
 
 
 def load_split(data_dir, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -157,6 +158,30 @@ def test_missing_split_file_says_to_prepare_again(data_dir, data_source, tmp_pat
     (tmp_path / "processed" / "test_x.npy").unlink()
     with pytest.raises(MissingDataError, match=r"processed/test_x.npy is missing .* `make data`"):
         data_source(data_dir=tmp_path).setup()
+
+
+def test_raw_data_changed_since_make_data_stops_training_not_predicting(
+    data_dir, data_source, tmp_path
+) -> None:
+    """Images added, or a table edited, after `make data`: training would not see them."""
+    shutil.copytree(data_dir, tmp_path, dirs_exist_ok=True)
+    source = data_source(data_dir=tmp_path)
+    source.setup("fit")  # unchanged: trains
+    hidden = (source.raw if source.raw.is_dir() else source.raw.parent) / ".DS_Store"
+    hidden.write_bytes(b"Finder's own")  # not data: changes nothing
+    data_source(data_dir=tmp_path).setup("fit")
+
+    if source.raw.is_dir():  # a folder of raw data: a file added
+        next(path for path in source.raw.iterdir() if path.is_dir()).joinpath("new").write_text("")
+    else:  # a raw file: edited, its size kept
+        text = source.raw.read_text()
+        source.raw.write_text(text.replace("1", "2", 1) if "1" in text else text.upper())
+    with pytest.raises(UserError, match=r"changed since `make data` prepared .*: run `make data`"):
+        data_source(data_dir=tmp_path).setup("fit")
+    data_source(data_dir=tmp_path).setup("predict")  # new inputs need only the statistics
+    # Where there is no raw data (a cluster job given data/processed alone), nothing to compare.
+    shutil.rmtree(tmp_path / "raw")
+    data_source(data_dir=tmp_path).setup("fit")
 
 
 def test_missing_prepared_data_says_what_to_run(data_source, tmp_path) -> None:

@@ -27,6 +27,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, Dataset
 
 from {{ cookiecutter.package_name }}.data.info import DataInfo, make_args
+from {{ cookiecutter.package_name }}.data.raw_files import check_raw_unchanged, fingerprint
 from {{ cookiecutter.package_name }}.data.sampling import EpochSampler
 from {{ cookiecutter.package_name }}.data.splits import SPLITS, open_split, split_files, write_processed
 from {{ cookiecutter.package_name }}.errors import UserError
@@ -126,6 +127,11 @@ class PreparedData(L.LightningDataModule):
         self.new_inputs: NewInputs | None = None
 
     # ------------------------------------------------------------------ `make data`
+    @property
+    def raw(self) -> Path | None:
+        """The raw data `prepare` reads (a folder, a file); None for a source without any."""
+        return None
+
     def prepare(self) -> DataInfo:
         """Read the raw data, split it, write the splits (`write_splits`); return the DataInfo."""
         raise NotImplementedError
@@ -150,10 +156,15 @@ class PreparedData(L.LightningDataModule):
         metadata = self.metadata_for(info, sizes, extra_metadata)
         write_processed(self.processed_dir, arrays, metadata, extra_files)
 
-    @staticmethod
-    def metadata_for(info: DataInfo, split_sizes: dict[str, int], extra: dict | None) -> dict:
-        """What metadata.json holds: the DataInfo, the split sizes, and the source's own values."""
-        return {"info": info.as_dict(), "split_sizes": split_sizes, **(extra or {})}
+    def metadata_for(self, info: DataInfo, split_sizes: dict[str, int], extra: dict | None) -> dict:
+        """What metadata.json holds: the DataInfo, the split sizes, the raw data's fingerprint (see
+        raw_files.py), and the source's own values."""
+        return {
+            "info": info.as_dict(),
+            "split_sizes": split_sizes,
+            "raw_fingerprint": fingerprint(self.raw) if self.raw else None,
+            **(extra or {}),
+        }
 
     # ------------------------------------------------------------------ training and evaluation
     @property
@@ -177,6 +188,8 @@ class PreparedData(L.LightningDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         self.metadata  # noqa: B018 (checks the prepared data before anything is loaded)
+        if self.raw and stage != "predict":  # new inputs need the statistics only, not the raw data
+            check_raw_unchanged(self.raw, self.metadata.get("raw_fingerprint"), self.processed_dir)
         for split in SPLITS:
             for path in split_files(self.processed_dir, split):
                 if not path.exists():  # e.g. deleted by hand, or a copy that stopped half-way

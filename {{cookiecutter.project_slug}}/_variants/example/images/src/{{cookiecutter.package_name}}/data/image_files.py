@@ -9,7 +9,6 @@ Hidden and system files and folders (names starting with '.', __MACOSX) are neve
 import csv
 import logging
 import math
-import os
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from PIL import Image, ImageOps
 
 from {{ cookiecutter.package_name }}.checks import is_number
 from {{ cookiecutter.package_name }}.data.datamodule import RawDataError
+from {{ cookiecutter.package_name }}.data.raw_files import files_under, is_hidden
 
 log = logging.getLogger(__name__)
 
@@ -29,31 +29,6 @@ RESIZE_MODES = ("pad", "crop", "stretch")
 SHOWN = 10  # skipped files named in the log line; the others are in a file
 SKIPPED_FILE = "skipped_files.csv"  # every skipped file and why, in data/interim/
 HIDDEN_REASON = "hidden or system file (name starting with '.', __MACOSX)"
-
-
-def is_hidden(name: str) -> bool:
-    """Hidden and system files and folders: .DS_Store, .ipynb_checkpoints, macOS zip leftovers."""
-    return name.startswith(".") or name == "__MACOSX"
-
-
-def files_under(folder: Path) -> tuple[list[Path], list[Path]]:
-    """Every file under folder, following linked folders; and the hidden ones left out.
-
-    Path.rglob does not enter a symlinked folder (Python < 3.13), so a class assembled from links
-    would lose images without a word. Each real folder is read once, which also ends a loop (a
-    link to a folder above it).
-    """
-    files, hidden, seen = [], [], set()
-    for root, dirs, names in os.walk(folder, followlinks=True):
-        real = os.path.realpath(root)
-        if real in seen:
-            dirs.clear()  # read already (or a loop): do not go in again
-            continue
-        seen.add(real)
-        hidden += [Path(root, name) for name in dirs + names if is_hidden(name)]
-        dirs[:] = [name for name in dirs if not is_hidden(name)]  # os.walk descends into these
-        files += [Path(root, name) for name in names if not is_hidden(name)]
-    return sorted(path for path in files if path.is_file()), sorted(hidden)
 
 
 @dataclass

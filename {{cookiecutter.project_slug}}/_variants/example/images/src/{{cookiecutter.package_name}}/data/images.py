@@ -34,13 +34,13 @@ from {{ cookiecutter.package_name }}.data.image_files import (
     check_class_sizes,
     choose_intensity_max,
     choose_size_and_channels,
-    files_under,
     find_images,
     image_header,
     load_image,
     write_skipped,
 )
 from {{ cookiecutter.package_name }}.data.info import DataInfo
+from {{ cookiecutter.package_name }}.data.raw_files import files_under
 from {{ cookiecutter.package_name }}.data.splits import (
     ProcessedWriter,
     open_split,
@@ -78,6 +78,10 @@ class ImageFolderData(PreparedData):
         self.augmentation = augmentation
 
     # ------------------------------------------------------------------ `make data`
+    @property
+    def raw(self) -> Path:
+        return self.raw_dir
+
     def prepare(self) -> DataInfo:
         """Find the images, split them, then decode and write each split a chunk at a time."""
         settings = self.preparation

@@ -244,6 +244,10 @@ class TableData(PreparedData):
         )
         self.raw_file = Path(raw_file)
 
+    @property
+    def raw(self) -> Path:
+        return self.raw_file
+
     def prepare(self) -> DataInfo:
         """Split the table, fit the preprocessor on the training rows, write the arrays."""
         settings = self.preparation
