@@ -90,7 +90,14 @@ def test_misspelt_experiment_runs_nothing(data_dir, tmp_path) -> None:
 
 @pytest.mark.parametrize(
     ("argument", "meant"),
-    [("modle=timm", "model"), ("sed=1", "seed"), ("trainr.max_epochs=2", "trainer")],
+    [
+        ("modle=timm", "model"),
+        ("sed=1", "seed"),
+        ("trainr.max_epochs=2", "trainer"),
+        ("trainer.max_epoch=2", "trainer.max_epochs"),
+        ("schedule.min_step=1", "schedule.min_steps"),
+        ("callbacks.early_stoping=null", "callbacks.early_stopping"),
+    ],
 )
 def test_misspelt_setting_is_named_with_the_one_it_resembles(argument: str, meant: str) -> None:
     with pytest.raises(SystemExit) as stopped:
@@ -103,6 +110,8 @@ def test_settings_and_flags_that_exist_pass_the_spelling_check() -> None:
     arguments = [
         "-m", "--cfg", "job", "model.optimizer.lr=0.1", "seed=1,2", "hydra/launcher=joblib",
         "+callbacks.kill._target_=x.Y", "~logger", "experiment=example", "zzz=1",  # left to Hydra
+        "debug=smoke", "trainer.limit_train_batches=5",  # a name a debug config adds
+        "hydra.sweeper.n_trials=2", "data.preparation.val_fraction=0.2", "trainer.devices=2",
     ]  # fmt: skip
     for name in ("train", "evaluate", "predict", "prepare"):
         exit_on_misspelt_setting(name, arguments)  # returns: nothing to say

@@ -7,6 +7,7 @@
 import difflib
 import re
 import sys
+from collections import defaultdict
 from pathlib import Path
 
 import yaml
@@ -26,27 +27,55 @@ def compose_config(name: str = "train", overrides: list[str] | tuple[str, ...] =
         return compose(config_name=name, overrides=list(overrides))
 
 
-def exit_on_misspelt_setting(name: str, arguments: list[str] | None = None) -> None:
-    """Stop a command whose setting is a typo of a top-level name (`modle=timm` for `model`), and
-    say the name it resembles. Hydra's own message would suggest adding it (`+modle=timm`).
-
-    Only top-level names, read from configs/ without composing them (which would slow every run's
-    start), and only when one resembles the typo: anything else is left to Hydra to judge.
-    """
+def setting_names(name: str) -> dict[str, set[str]]:
+    """The names a command line may set, read from configs/ without composing them: the top level
+    (under ""), and under each top-level name the names its files give it (a config group's
+    options, a `@package _global_` file's additions such as debug/smoke.yaml's)."""
+    names: dict[str, set[str]] = defaultdict(set)
     primary = yaml.safe_load((CONFIG_DIR / f"{name}.yaml").read_text()) or {}
-    groups = [path.name for path in CONFIG_DIR.iterdir() if path.is_dir()]
-    known = {*primary, *groups, "hydra"} - {"defaults"}
+    files = [({**primary, "hydra": {}}, "_global_")]
+    for option in CONFIG_DIR.glob("*/*.yaml"):
+        text = option.read_text()
+        package = re.search(r"^# @package (\S+)", text, re.MULTILINE)
+        names[""].add(option.parent.name)
+        files.append((yaml.safe_load(text) or {}, package[1] if package else option.parent.name))
+    for values, package in files:
+        if package == "_global_":
+            names[""] |= set(values)
+            for key, value in values.items():
+                names[key] |= set(value) if isinstance(value, dict) else set()
+        else:
+            names[package] |= set(values)
+    return {key: found - {"defaults"} for key, found in names.items()}
+
+
+def exit_on_misspelt_setting(name: str, arguments: list[str] | None = None) -> None:
+    """Stop a command whose setting is a typo (`modle=timm`, `trainer.max_epoch=5`), and say the
+    name it resembles. Hydra's own message would suggest adding it (`+trainer.max_epoch=5`).
+
+    Two levels deep, from setting_names(), and only when a name resembles the typo: anything else
+    is left to Hydra to judge, as are Hydra's own settings (hydra.*).
+    """
+    names = setting_names(name)
     for argument in sys.argv[1:] if arguments is None else arguments:
         if argument.startswith(("-", "+", "~")) or "=" not in argument:
             continue  # a flag (-m, --cfg), or a setting added or removed on purpose
-        setting = re.split(r"[./@=]", argument, maxsplit=1)[0]
-        resembles = difflib.get_close_matches(setting, known, n=1)
-        if setting not in known and resembles:
-            sys.exit(
-                f"ERROR: {argument!r}: there is no setting or config group {setting!r}; did you "
-                f"mean {resembles[0]!r}? (`python -m {{ cookiecutter.package_name }}.{name} "
-                "--help` lists them all.)"
-            )
+        path = re.split(r"[./@]", argument.split("=", 1)[0])
+        if path[0] == "hydra":
+            continue
+        for depth, part in enumerate(path[:2]):
+            known = names.get(".".join(path[:depth]), set())
+            if not known or part in known:
+                continue
+            resembles = difflib.get_close_matches(part, known, n=1)
+            if resembles:
+                meant = ".".join([*path[:depth], resembles[0]])
+                sys.exit(
+                    f"ERROR: {argument!r}: there is no setting or config group "
+                    f"{'.'.join(path[: depth + 1])!r}; did you mean {meant!r}? (`python -m "
+                    f"{{ cookiecutter.package_name }}.{name} --help` lists them.)"
+                )
+            break
 
 
 def mixed_precision() -> str:
