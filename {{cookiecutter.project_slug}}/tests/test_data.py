@@ -27,6 +27,7 @@ from {{ cookiecutter.package_name }}.data.splits import (
     write_processed,
 )
 from {{ cookiecutter.package_name }}.errors import UserError
+from {{ cookiecutter.package_name }}.train import train
 
 
 def load_split(data_dir, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -160,28 +161,30 @@ def test_missing_split_file_says_to_prepare_again(data_dir, data_source, tmp_pat
         data_source(data_dir=tmp_path).setup()
 
 
-def test_raw_data_changed_since_make_data_stops_training_not_predicting(
-    data_dir, data_source, tmp_path
+def test_raw_data_changed_since_make_data_stops_training_before_it_writes(
+    data_dir, data_source, train_config, tmp_path
 ) -> None:
     """Images added, or a table edited, after `make data`: training would not see them."""
-    shutil.copytree(data_dir, tmp_path, dirs_exist_ok=True)
-    source = data_source(data_dir=tmp_path)
-    source.setup("fit")  # unchanged: trains
+    copy = tmp_path / "data"
+    shutil.copytree(data_dir, copy)
+    source = data_source(data_dir=copy)
+    source.check_raw_unchanged()  # unchanged: nothing to say
     hidden = (source.raw if source.raw.is_dir() else source.raw.parent) / ".DS_Store"
     hidden.write_bytes(b"Finder's own")  # not data: changes nothing
-    data_source(data_dir=tmp_path).setup("fit")
+    source.check_raw_unchanged()
 
     if source.raw.is_dir():  # a folder of raw data: a file added
         next(path for path in source.raw.iterdir() if path.is_dir()).joinpath("new").write_text("")
     else:  # a raw file: edited, its size kept
         text = source.raw.read_text()
-        source.raw.write_text(text.replace("1", "2", 1) if "1" in text else text.upper())
-    with pytest.raises(UserError, match=r"changed since `make data` prepared .*: run `make data`"):
-        data_source(data_dir=tmp_path).setup("fit")
-    data_source(data_dir=tmp_path).setup("predict")  # new inputs need only the statistics
+        source.raw.write_text(text.replace("1", "2", 1))  # the example table holds a 1
+    with pytest.raises(UserError, match=r"not prepared from what .* holds now .*: run `make data`"):
+        train(train_config("logger=csv", data_dir=copy))
+    # No log, no checkpoint: only the run's lock, which the command line then removes with it.
+    assert {path.name for path in tmp_path.iterdir()} <= {"data", "run.lock", "run.pid"}
     # Where there is no raw data (a cluster job given data/processed alone), nothing to compare.
-    shutil.rmtree(tmp_path / "raw")
-    data_source(data_dir=tmp_path).setup("fit")
+    shutil.rmtree(copy / "raw")
+    data_source(data_dir=copy).check_raw_unchanged()
 
 
 def test_missing_prepared_data_says_what_to_run(data_source, tmp_path) -> None:

@@ -1,4 +1,5 @@
-"""Load the project's Hydra configs from Python (tests, notebooks), as the command line would.
+"""Load the project's Hydra configs from Python (tests, notebooks), as the command line would;
+and check the names a command line sets before Hydra reads them.
 
 `python -m {{ cookiecutter.package_name }}.train model.optimizer.lr=0.01` and
 `compose_config("train", ["model.optimizer.lr=0.01"])` give the same settings.
@@ -28,25 +29,29 @@ def compose_config(name: str = "train", overrides: list[str] | tuple[str, ...] =
 
 
 def setting_names(name: str) -> dict[str, set[str]]:
-    """The names a command line may set, read from configs/ without composing them: the top level
-    (under ""), and under each top-level name the names its files give it (a config group's
-    options, a `@package _global_` file's additions such as debug/smoke.yaml's)."""
+    """The names a command line may set, read from configs/ without composing them: the top-level
+    ones (under ""), and under each of those the names its files give it: a group's options, the
+    entry config's own sections, and what a `@package _global_` file (debug/, experiment/) adds."""
     names: dict[str, set[str]] = defaultdict(set)
-    primary = yaml.safe_load((CONFIG_DIR / f"{name}.yaml").read_text()) or {}
-    files = [({**primary, "hydra": {}}, "_global_")]
+
+    def add_top_level(values: dict) -> None:
+        for key, value in values.items():
+            names[""].add(key)
+            if isinstance(value, dict):
+                names[key] |= set(value)
+
+    add_top_level(yaml.safe_load((CONFIG_DIR / f"{name}.yaml").read_text()) or {})
+    names[""].add("hydra")
     for option in CONFIG_DIR.glob("*/*.yaml"):
-        text = option.read_text()
-        package = re.search(r"^# @package (\S+)", text, re.MULTILINE)
-        names[""].add(option.parent.name)
-        files.append((yaml.safe_load(text) or {}, package[1] if package else option.parent.name))
-    for values, package in files:
-        if package == "_global_":
-            names[""] |= set(values)
-            for key, value in values.items():
-                names[key] |= set(value) if isinstance(value, dict) else set()
-        else:
-            names[package] |= set(values)
-    return {key: found - {"defaults"} for key, found in names.items()}
+        group, text = option.parent.name, option.read_text()
+        names[""].add(group)
+        if "# @package _global_" in text:
+            add_top_level(yaml.safe_load(text) or {})
+        elif "# @package" not in text:  # elsewhere (data.augmentation): not a name of its own
+            names[group] |= set(yaml.safe_load(text) or {})
+    for found in names.values():
+        found.discard("defaults")  # a config's list of other configs, not a setting
+    return names
 
 
 def exit_on_misspelt_setting(name: str, arguments: list[str] | None = None) -> None:
@@ -65,8 +70,8 @@ def exit_on_misspelt_setting(name: str, arguments: list[str] | None = None) -> N
             continue
         for depth, part in enumerate(path[:2]):
             known = names.get(".".join(path[:depth]), set())
-            if not known or part in known:
-                continue
+            if part in known or not known:
+                continue  # a name that exists (then its next part is checked), or none to compare
             resembles = difflib.get_close_matches(part, known, n=1)
             if resembles:
                 meant = ".".join([*path[:depth], resembles[0]])
@@ -75,7 +80,7 @@ def exit_on_misspelt_setting(name: str, arguments: list[str] | None = None) -> N
                     f"{'.'.join(path[: depth + 1])!r}; did you mean {meant!r}? (`python -m "
                     f"{{ cookiecutter.package_name }}.{name} --help` lists them.)"
                 )
-            break
+            break  # unknown, and like none of ours: Hydra says what it makes of it
 
 
 def mixed_precision() -> str:

@@ -79,11 +79,12 @@ def evaluate(cfg: DictConfig, add_row: bool = True) -> dict[str, float]:
     # The test data must be prepared as the model's training data was: the checkpoint says how.
     datamodule = hydra.utils.instantiate(cfg.data, preparation=model.info.preparation)
     check_model_fits_data(model.info, datamodule.info, where=str(datamodule.processed_dir))
+    datamodule.check_raw_unchanged()
     if cfg.description is None:
         cfg.description = training_description(Path(cfg.ckpt_path))
     trainer = hydra.utils.instantiate(cfg.trainer, logger=instantiate_loggers(cfg.logger) or False)
     try:
-        run = provenance.collect(cfg)
+        run = provenance.collect(cfg, datamodule.raw)
         for logger in trainer.loggers:  # loggers write on rank zero only
             logger.log_hyperparams({**OmegaConf.to_container(cfg, resolve=True), "run": run})
         test_metrics = trainer.test(model, datamodule=datamodule, verbose=False)[0]

@@ -44,20 +44,15 @@ def git_dirty() -> bool | None:
     return None if changed is None or new_code is None else bool(changed or new_code)
 
 
-def raw_data(cfg: DictConfig) -> Path:
-    """The raw data this run's data source was prepared from: its `raw_dir` or `raw_file`."""
-    for key in ("raw_dir", "raw_file"):
-        if cfg.data.get(key):
-            return Path(cfg.data[key])
-    return Path(cfg.paths.data_dir) / "raw"
-
-
-def data_hash(raw: Path) -> str:
+def data_hash(raw: Path | None) -> str:
     """The DVC hash of the raw data, as `dvc status` checks it: the hash recorded in its own .dvc
     file, or in a folder's above it (`make data-track` records the whole of data/raw).
 
     The hash names the data version for good: `git checkout <commit> && dvc pull` brings it back.
+    `raw`: the data source's own (`PreparedData.raw`), None for a source that names none.
     """
+    if raw is None:
+        return "unknown (the data source names no raw data: see PreparedData.raw)"
     tracked = [Path(f"{path}.dvc") for path in [raw, *raw.absolute().parents]]
     dvc_file = next((path for path in tracked if path.is_file()), None)
     if dvc_file is None:
@@ -112,13 +107,13 @@ def versions() -> dict[str, str]:
     }
 
 
-def collect(cfg: DictConfig) -> dict[str, object]:
-    """The code, data, command line and software of this run: logged to W&B and written in the
-    results row."""
+def collect(cfg: DictConfig, raw: Path | None) -> dict[str, object]:
+    """The code, data (`raw`, the data source's raw data), command line and software of this run:
+    logged to W&B and written in the results row."""
     return {
         "git_commit": git_commit(),
         "git_dirty": git_dirty(),
-        "data_hash": data_hash(raw_data(cfg)),
+        "data_hash": data_hash(raw),
         "experiment": experiment_name(),
         "overrides": command_line_overrides(),
         **versions(),

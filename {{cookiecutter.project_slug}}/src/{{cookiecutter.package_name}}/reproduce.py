@@ -14,6 +14,7 @@ import re
 import sys
 from pathlib import Path
 
+import hydra
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
@@ -56,7 +57,7 @@ def check_same_code_and_data(number: int, row: pd.Series, cfg: DictConfig) -> No
             f"folder is at {commit[:12]}: run `git checkout {row['git_commit'][:12]}` and "
             f"`make data-pull`, then `make reproduce ROW={number}` again."
         )
-    raw = provenance.raw_data(cfg)
+    raw = hydra.utils.instantiate(cfg.data).raw  # the raw data the row's data source reads
     data = provenance.data_hash(raw)
     if not DATA_VERSION.fullmatch(row["data_hash"]):  # e.g. made before `make data-track`
         log.warning(

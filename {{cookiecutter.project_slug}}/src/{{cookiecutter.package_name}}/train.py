@@ -106,6 +106,7 @@ def fit_and_test(cfg: DictConfig, resume_from: str | Path | None, add_row: bool)
     # The seed also decides the order of the training examples, epoch by epoch.
     datamodule = hydra.utils.instantiate(cfg.data)
     datamodule.shuffle_seed = cfg.seed  # set here: a data source needs no setting of its own
+    datamodule.check_raw_unchanged()  # before anything is written: the results row names data/raw
     fit_to_data(cfg, datamodule)  # batch size and epochs left null: fitted to the data's size
     # The model gets its settings as plain values (saved in its checkpoints) and builds its
     # network, optimizer and scheduler itself; the data tells it the input shape and classes.
@@ -127,7 +128,8 @@ def fit_and_test(cfg: DictConfig, resume_from: str | Path | None, add_row: bool)
         cfg.trainer, callbacks=callbacks, logger=instantiate_loggers(cfg.logger) or False
     )
     try:
-        run = provenance.collect(cfg)  # which code, data and command line: logged with the settings
+        # Which code, data and command line: logged with the settings.
+        run = provenance.collect(cfg, datamodule.raw)
         for logger in trainer.loggers:  # loggers write on rank zero only
             logger.log_hyperparams({**OmegaConf.to_container(cfg, resolve=True), "run": run})
 

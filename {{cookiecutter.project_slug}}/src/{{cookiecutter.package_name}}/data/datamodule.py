@@ -27,7 +27,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, Dataset
 
 from {{ cookiecutter.package_name }}.data.info import DataInfo, make_args
-from {{ cookiecutter.package_name }}.data.raw_files import check_raw_unchanged, fingerprint
+from {{ cookiecutter.package_name }}.data.raw_files import check_prepared_from, fingerprint
 from {{ cookiecutter.package_name }}.data.sampling import EpochSampler
 from {{ cookiecutter.package_name }}.data.splits import SPLITS, open_split, split_files, write_processed
 from {{ cookiecutter.package_name }}.errors import UserError
@@ -182,14 +182,18 @@ class PreparedData(L.LightningDataModule):
             self._metadata = metadata
         return self._metadata
 
+    def check_raw_unchanged(self) -> None:
+        """Stop when the raw data changed since `make data` prepared processed_dir from it.
+        Training and evaluation ask first; `make predict` needs the prepared statistics only."""
+        if self.raw:
+            check_prepared_from(self.raw, self.metadata.get("raw_fingerprint"), self.processed_dir)
+
     @property
     def info(self) -> DataInfo:
         return DataInfo(**self.metadata["info"])
 
     def setup(self, stage: str | None = None) -> None:
         self.metadata  # noqa: B018 (checks the prepared data before anything is loaded)
-        if self.raw and stage != "predict":  # new inputs need the statistics only, not the raw data
-            check_raw_unchanged(self.raw, self.metadata.get("raw_fingerprint"), self.processed_dir)
         for split in SPLITS:
             for path in split_files(self.processed_dir, split):
                 if not path.exists():  # e.g. deleted by hand, or a copy that stopped half-way

@@ -3,7 +3,7 @@
 Training reads data/processed only. Raw data changed afterwards (images added, a table edited, an
 older version brought back by `make data-pull`) would go unused while the results row named the
 raw data of now: `make data` records a fingerprint of the raw data, and training and evaluation
-stop when it no longer matches.
+stop when it no longer matches, before they write anything.
 """
 
 import hashlib
@@ -56,12 +56,12 @@ def fingerprint(raw: Path) -> str | None:
     return hashlib.md5(json.dumps(sizes).encode()).hexdigest()
 
 
-def check_raw_unchanged(raw: Path, recorded: str | None, processed_dir: Path) -> None:
+def check_prepared_from(raw: Path, recorded: str | None, processed_dir: Path) -> None:
     """Stop when the raw data is not what `make data` prepared `processed_dir` from."""
     now = fingerprint(raw)
     if recorded and now and now != recorded:
         raise UserError(
-            f"{raw} changed since `make data` prepared {processed_dir} from it: run `make data` "
-            "again to use what it holds now (or `make data-pull` to bring back the data it was "
-            "prepared from)."
+            f"{processed_dir} was not prepared from what {raw} holds now (it changed since `make "
+            "data`, or `make data` read another file or folder): run `make data` again with this "
+            "run's data settings (or `make data-pull` to bring back the data it was prepared from)."
         )

@@ -198,8 +198,13 @@ def test_results_name_the_data_and_predict_lists_unusable_rows(table_dir, tmp_pa
     )
     table = pd.read_csv(predict(predict_cfg), keep_default_na=False)
     assert len(table) == 5 and set(table["prediction"]) - {""} <= {"healthy", "mild", "severe"}
-    # Rows named by the column training left out as a row ID.
+    # Rows named by the column training left out as a row ID; by number where it repeats a value.
     assert table["input"].tolist() == [f"patient_id {number}" for number in new["patient_id"]]
+    new.loc[1, "patient_id"] = new.loc[0, "patient_id"]
+    new.to_csv(tmp_path / "repeated.csv", index=False)
+    predict_cfg.input = str(tmp_path / "repeated.csv")
+    table = pd.read_csv(predict(predict_cfg), keep_default_na=False)
+    assert table["input"].tolist() == [f"row {index}" for index in range(5)]
     assert (
         table.loc[2, "prediction"] == "" and "'marker' is not a number" in table.loc[2, "problem"]
     )

@@ -173,8 +173,11 @@ def row_names(table: pd.DataFrame, id_column: str | None) -> list[str]:
     """How predictions.csv names each new row: by the ID column the training table had (a
     patient, a sample), when the new table has it with a distinct value in every row; otherwise
     by its number as pandas counts them (`row 0` is the first row under the header)."""
-    if id_column in table.columns and table[id_column].notna().all() and table[id_column].is_unique:
-        return [f"{id_column} {value}" for value in table[id_column]]
+    if id_column in table.columns:
+        ids = table[id_column]
+        if ids.notna().all() and ids.is_unique:
+            return [f"{id_column} {value}" for value in ids]
+        log.warning("%r repeats or lacks values here: rows are named by number instead.", id_column)
     return [f"row {index}" for index in range(len(table))]
 
 
