@@ -96,23 +96,25 @@ def test_last_checkpoint_is_saved_every_epoch_even_with_no_new_best(train_config
         ("trainer=gpu", "ERROR: trainer.accelerator is 'gpu' (trainer=gpu or trainer=ddp), but"),
         ("data.batch_size=0", "ERROR: data.batch_size is 0: set it to a whole number"),
         ("trainer.max_epochs=two", "ERROR: trainer.max_epochs is 'two': set it to a whole number"),
+        ("-m data.batch_size=0,8", "ERROR: data.batch_size is 0: set it to a whole number"),
     ],
 )
 def test_impossible_setting_is_one_sentence_and_leaves_no_run_folder(
     data_dir, tmp_path, override: str, sentence: str
 ) -> None:
-    """From the command line, as a user types it: Hydra makes the run folder before the run."""
+    """From the command line, as a user types it: Hydra makes the run folder before the run (and
+    a sweep's folder before its first job, which stops the sweep)."""
     if override == "trainer=gpu" and torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
     command = [
-        sys.executable, "-m", "{{ cookiecutter.package_name }}.train", override, "logger=csv",
+        sys.executable, "-m", "{{ cookiecutter.package_name }}.train", *override.split(), "logger=csv",
         f"paths.root_dir={tmp_path}", f"paths.data_dir={data_dir}", f"paths.log_dir={tmp_path}",
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith(sentence), result.stderr[-2000:]
     assert "Traceback" not in result.stderr
-    assert list((tmp_path / "train").iterdir()) == []  # the run folder Hydra made is gone
+    assert list((tmp_path / "train").iterdir()) == []  # the folders Hydra made are gone
 
 
 @pytest.mark.parametrize(

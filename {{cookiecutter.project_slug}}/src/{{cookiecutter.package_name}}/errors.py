@@ -53,10 +53,16 @@ def exit_on_user_error(run_dir: str | Path | None = None) -> Iterator[None]:
 
 
 def remove_if_nothing_written(run_dir: Path) -> None:
-    """Remove a run folder that holds nothing but Hydra's config (.hydra/) and log (*.log)."""
+    """Remove a run folder that holds nothing but Hydra's config (.hydra/) and log (*.log), and
+    the sweep folder it leaves empty."""
     if not run_dir.is_dir():
         return
     # Hydra's config and log, and the lock this process held on the folder (runs.py).
     written_before_the_run = {".hydra", "run.lock", "run.pid"}
     if all(p.name in written_before_the_run or p.suffix == ".log" for p in run_dir.iterdir()):
         shutil.rmtree(run_dir)
+    # A sweep's folder (-m), if this job was its first and only one: Hydra wrote the sweep's
+    # config there (multirun.yaml) before any job ran. With other jobs in it, it stays.
+    sweep_dir = run_dir.parent
+    if [p.name for p in sweep_dir.iterdir()] == ["multirun.yaml"]:
+        shutil.rmtree(sweep_dir)
