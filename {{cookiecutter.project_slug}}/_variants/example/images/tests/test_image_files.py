@@ -206,6 +206,25 @@ def test_grey_palette_and_one_bit_images_are_prepared_in_grey(tmp_path) -> None:
     assert prepare_in(tmp_path).input_shape[0] == 3
 
 
+def test_grey_images_saved_in_colour_are_said_to_be_grey(tmp_path, caplog) -> None:
+    """RGB files whose channels are equal (a grey camera's JPEGs, say): their headers say colour,
+    their pixels grey, and preparing says how to prepare them in one channel."""
+    raw = tmp_path / "raw"
+    write_classes(raw, mode="L", suffix="jpeg")
+    for path in raw.rglob("*.jpeg"):
+        Image.open(path).convert("RGB").save(path)
+    assert Image.open(raw / "cloud" / "0.jpeg").mode == "RGB"
+    with caplog.at_level(logging.WARNING):
+        assert prepare_in(tmp_path).input_shape[0] == 3
+    assert any("channels=1" in record.getMessage() for record in caplog.records)
+
+    caplog.clear()
+    write_image(raw / "cloud" / "colour.png", mode="RGB")  # one image in colour: nothing to say
+    with caplog.at_level(logging.WARNING):
+        prepare_in(tmp_path)
+    assert not any("channels=1" in record.getMessage() for record in caplog.records)
+
+
 @pytest.mark.parametrize(
     "sides, chosen",
     [([30, 40, 50, 60, 300, 400, 500], 60), ([100, 250, 300, 400, 500, 600, 700], 224)],

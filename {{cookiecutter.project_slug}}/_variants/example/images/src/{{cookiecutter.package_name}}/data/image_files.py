@@ -49,13 +49,26 @@ def has_colour(image: Image.Image) -> bool:
     """Whether an opened image holds colour, from what its header says.
 
     1, L, I;16 and F images are grey. A palette image (GIF, some PNGs) is grey when its palette
-    is, which the header holds. An RGB image whose three channels are equal is taken as colour:
-    telling would mean decoding every image's pixels.
+    is, which the header holds. An RGB image whose three channels are equal is taken as colour
+    here, where only headers are read; preparing, which decodes the pixels, then says so.
     """
     if image.mode in ("P", "PA"):
         palette = image.getpalette("RGB") or []  # [r, g, b, r, g, b, ...]
         return any(len(set(palette[i : i + 3])) > 1 for i in range(0, len(palette), 3))
     return Image.getmodebase(image.mode) != "L"
+
+
+# JPEG's conversion to and from its own colour space leaves grey pixels a level or two apart.
+GREY_TOLERANCE = 2
+
+
+def differ_between_channels(pixels: np.ndarray) -> bool:
+    """Whether [images, 3, height, width] pixels hold colour: grey images saved as RGB do not."""
+    as_int = pixels.astype(np.int16)
+    return any(
+        np.abs(as_int[:, channel] - as_int[:, 0]).max(initial=0) > GREY_TOLERANCE
+        for channel in (1, 2)
+    )
 
 
 def image_header(path: Path) -> tuple[tuple[int, int], str, bool] | str:

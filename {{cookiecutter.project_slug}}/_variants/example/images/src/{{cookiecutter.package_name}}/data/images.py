@@ -34,6 +34,7 @@ from {{ cookiecutter.package_name }}.data.image_files import (
     check_class_sizes,
     choose_intensity_max,
     choose_size_and_channels,
+    differ_between_channels,
     find_images,
     image_header,
     load_image,
@@ -106,6 +107,7 @@ class ImageFolderData(PreparedData):
         # Pixels are 8-bit: one 256-bin histogram per channel holds the statistics exactly.
         histogram = np.zeros((channels, 256), dtype=np.int64)
         broken: dict[Path, str] = {}  # files whose header was fine but whose pixels are not
+        colour_seen = False  # whether any RGB image decoded so far has colour
         with ProcessedWriter(self.processed_dir) as out:
             for split, index in rows.items():
                 writer = out.writer(f"{split}_x", (len(index), channels, size, size), np.uint8)
@@ -113,6 +115,7 @@ class ImageFolderData(PreparedData):
                     chunk = [folder.paths[i] for i in index[start : start + CHUNK]]
                     pixels = self.decode(chunk, size, channels, intensity_max, broken)
                     writer.append(pixels)
+                    colour_seen = colour_seen or (channels == 3 and differ_between_channels(pixels))
                     if split == "train":  # statistics of the training split only: no test leak
                         for channel in range(channels):
                             histogram[channel] += np.bincount(
@@ -121,6 +124,12 @@ class ImageFolderData(PreparedData):
                 out.write_array(f"{split}_y", folder.labels[index])
             if broken:  # leaves data/processed as it was
                 raise RawDataError(describe_broken(broken, self.processed_dir.parent / "interim"))
+            if channels == 3 and not colour_seen and settings["channels"] is None:
+                log.warning(
+                    "Every image is grey, though saved in colour (RGB with equal channels): "
+                    '`make data ARGS="data.preparation.channels=1"` prepares them with one '
+                    "channel, a third of the memory for the same information."
+                )
             sizes = {split: len(index) for split, index in rows.items()}
             mean, std = histogram_mean_std(histogram)
             extra = {
