@@ -97,6 +97,8 @@ def test_misspelt_experiment_runs_nothing(data_dir, tmp_path) -> None:
         ("trainer.max_epoch=2", "trainer.max_epochs"),
         ("schedule.min_step=1", "schedule.min_steps"),
         ("callbacks.early_stoping=null", "callbacks.early_stopping"),
+        ("model.optimizer.weight_decy=0.1", "model.optimizer.weight_decay"),
+        ("data.preparation.split_sed=1", "data.preparation.split_seed"),
     ],
 )
 def test_misspelt_setting_is_named_with_the_one_it_resembles(argument: str, meant: str) -> None:
@@ -115,6 +117,29 @@ def test_settings_and_flags_that_exist_pass_the_spelling_check() -> None:
     ]  # fmt: skip
     for name in ("train", "evaluate", "predict", "prepare"):
         exit_on_misspelt_setting(name, arguments)  # returns: nothing to say
+
+
+def setting_paths(values: dict, prefix: str = "") -> list[str]:
+    """Every setting of a composed config, as the dotted name a command line sets it by."""
+    paths = []
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        paths += setting_paths(value, f"{path}.") if isinstance(value, dict) and value else [path]
+    return paths
+
+
+@pytest.mark.parametrize(
+    ("name", "override"),
+    [("train", ""), *(("train", option) for option in OPTIONS),
+     ("evaluate", ""), ("predict", ""), ("prepare", "")],
+)  # fmt: skip
+def test_every_setting_of_every_option_passes_the_spelling_check(name: str, override: str) -> None:
+    """The check reads configs/ without composing it: no setting that composing gives may be
+    taken for a typo, however deep."""
+    cfg = compose_config(name, [override] if override else [])
+    names = setting_paths(OmegaConf.to_container(cfg, resolve=False))
+    assert "data.preparation.split_seed" in names
+    exit_on_misspelt_setting(name, [f"{setting}=1" for setting in names])  # returns: no typo
 
 
 def test_misspelt_setting_on_the_command_line_stops_before_hydra(tmp_path) -> None:

@@ -29,37 +29,39 @@ def compose_config(name: str = "train", overrides: list[str] | tuple[str, ...] =
 
 
 def setting_names(name: str) -> dict[str, set[str]]:
-    """The names a command line may set, read from configs/ without composing them: the top-level
-    ones (under ""), and under each of those the names its files give it: a group's options, the
-    entry config's own sections, and what a `@package _global_` file (debug/, experiment/) adds."""
+    """The names a command line may set, read from configs/ without composing them: under each
+    dotted path ("" for the top level, "model", "model.optimizer", ...), the names the config
+    files give it: a group's options and their settings, the entry config's own sections, and
+    what a `@package _global_` file (debug/, experiment/) adds."""
     names: dict[str, set[str]] = defaultdict(set)
 
-    def add_top_level(values: dict) -> None:
+    def add(path: str, values: dict) -> None:
         for key, value in values.items():
-            names[""].add(key)
+            names[path].add(key)
             if isinstance(value, dict):
-                names[key] |= set(value)
+                add(f"{path}.{key}" if path else key, value)
 
-    add_top_level(yaml.safe_load((CONFIG_DIR / f"{name}.yaml").read_text()) or {})
+    add("", yaml.safe_load((CONFIG_DIR / f"{name}.yaml").read_text()) or {})
     names[""].add("hydra")
     for option in CONFIG_DIR.glob("*/*.yaml"):
         group, text = option.parent.name, option.read_text()
         names[""].add(group)
         if "# @package _global_" in text:
-            add_top_level(yaml.safe_load(text) or {})
+            add("", yaml.safe_load(text) or {})
         elif "# @package" not in text:  # elsewhere (data.augmentation): not a name of its own
-            names[group] |= set(yaml.safe_load(text) or {})
+            add(group, yaml.safe_load(text) or {})
     for found in names.values():
         found.discard("defaults")  # a config's list of other configs, not a setting
     return names
 
 
 def exit_on_misspelt_setting(name: str, arguments: list[str] | None = None) -> None:
-    """Stop a command whose setting is a typo (`modle=timm`, `trainer.max_epoch=5`), and say the
-    name it resembles. Hydra's own message would suggest adding it (`+trainer.max_epoch=5`).
+    """Stop a command whose setting is a typo (`modle=timm`, `trainer.max_epoch=5`,
+    `model.optimizer.learning_rate=0.1`), and say the name it resembles. Hydra's own message
+    would suggest adding it (`+trainer.max_epoch=5`), which then fails further on.
 
-    Two levels deep, from setting_names(), and only when a name resembles the typo: anything else
-    is left to Hydra to judge, as are Hydra's own settings (hydra.*).
+    Names come from setting_names(), at every depth; a name is refused only when it resembles
+    one of them: anything else is left to Hydra to judge, as are Hydra's own settings (hydra.*).
     """
     names = setting_names(name)
     for argument in sys.argv[1:] if arguments is None else arguments:
@@ -68,7 +70,7 @@ def exit_on_misspelt_setting(name: str, arguments: list[str] | None = None) -> N
         path = re.split(r"[./@]", argument.split("=", 1)[0])
         if path[0] == "hydra":
             continue
-        for depth, part in enumerate(path[:2]):
+        for depth, part in enumerate(path):
             known = names.get(".".join(path[:depth]), set())
             if part in known or not known:
                 continue  # a name that exists (then its next part is checked), or none to compare
