@@ -4,6 +4,7 @@ IDs, free text and dates found and named, the data's own name in the results, `m
 import json
 import logging
 import re
+import shlex
 import warnings
 from pathlib import Path
 
@@ -41,6 +42,13 @@ def lab_export(rows: int = 240, seed: int = 0) -> pd.DataFrame:
 
 def feature_names(data_dir: Path) -> list[str]:
     return json.loads((data_dir / "processed" / "metadata.json").read_text())["feature_names"]
+
+
+def suggested_settings(message: str) -> list[list[str]]:
+    """The settings of each `make data ARGS="..."` line in a message, as a shell hands them to
+    the command that the Makefile runs with $(ARGS): the line must work when copied."""
+    lines = re.findall(r'make data ARGS="(?:[^"\\]|\\.)*"', message)
+    return [shlex.split(shlex.split(line)[2].removeprefix("ARGS=")) for line in lines]
 
 
 def prepare_table(data_dir: Path, file_name: str, *overrides: str):
@@ -139,11 +147,11 @@ def test_dropped_columns_are_left_out(table_dir) -> None:
 
 def test_semicolons_and_decimal_commas_are_read_when_set(table_dir) -> None:
     lab_export().to_csv(table_dir / "raw" / "europe.csv", sep=";", decimal=",", index=False)
-    with pytest.raises(RawDataError, match=r"data.preparation.sep=';'"):
+    with pytest.raises(RawDataError, match=r"data.preparation.sep=';'") as refused:
         prepare_table(table_dir, "europe.csv")
-    prepare_table(
-        table_dir, "europe.csv", "data.preparation.sep=';'", "data.preparation.decimal=','"
-    )
+    separated, with_commas = suggested_settings(str(refused.value))
+    assert separated == ["data.preparation.sep=';'"]
+    prepare_table(table_dir, "europe.csv", *with_commas)
     assert "numeric__marker" in feature_names(table_dir)  # 0,42 read as the number 0.42
 
 
@@ -308,9 +316,10 @@ def test_ambiguous_dates_and_spoilt_numbers_are_left_out_with_what_to_do(table_d
     (warning,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Columns")]
     assert "left out 'visit' (dates like" in warning and "read day first or month first" in warning
     assert "left out 'crp' (mostly numbers, but 6 values are not, e.g. '<0.5'" in warning
-    assert "data.preparation.thousands=','" in warning
     assert "left out 'ph' (numbers with decimal commas, e.g." in warning
-    prepare_frame(table_dir, table, "data.preparation.thousands=','")
+    thousands, decimal = suggested_settings(warning)
+    assert decimal == ["data.preparation.decimal=','"]
+    prepare_frame(table_dir, table, *thousands)  # as copied from the warning
     assert "numeric__ldh" in feature_names(table_dir)
 
 
@@ -376,8 +385,9 @@ def test_target_errors_quote_the_bad_value_plainly(table_dir) -> None:
 
 def test_a_tab_separated_file_is_recognised_and_read_without_a_warning(table_dir) -> None:
     lab_export().to_csv(table_dir / "raw" / "tabs.tsv", sep="\t", index=False)
-    with pytest.raises(RawDataError, match=re.escape("Set data.preparation.sep='\\t'")):
+    with pytest.raises(RawDataError, match="separated by '\\\\t'") as refused:
         prepare_table(table_dir, "tabs.tsv")
+    (settings,) = suggested_settings(str(refused.value))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # pandas' ParserWarning: "Falling back to the python engine"
-        prepare_table(table_dir, "tabs.tsv", "data.preparation.sep='\\t'")
+        prepare_table(table_dir, "tabs.tsv", *settings)

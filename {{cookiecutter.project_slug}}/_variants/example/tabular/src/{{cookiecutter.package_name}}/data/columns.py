@@ -27,6 +27,13 @@ MAX_CODES = 10  # with more distinct numbers than this (fewer are codes: wards 3
 LIKE_AN_ID = "a distinct value in every row, like a row ID"  # such a column names predicted rows
 
 
+def make_data_command(*settings: str) -> str:
+    """The `make data` line that prepares with these settings ("thousands=','"), quoted as a
+    shell needs it: a value such as ',' must reach Hydra in quotes, where ',' alone is a list."""
+    quoted = " ".join(f'\\"data.preparation.{setting}\\"' for setting in settings)
+    return f'make data ARGS="{quoted}"'
+
+
 def looks_like_id(values: pd.Series) -> bool:
     """Whole numbers or text with a distinct value in every row (not measurements: floats)."""
     is_integer_or_text = pd.api.types.is_integer_dtype(values) or not is_number(values)
@@ -92,15 +99,14 @@ def not_quite_numbers(values: pd.Series, decimal: str) -> str | None:
         commas = as_numbers(text, decimal=",")  # 122,5 in a table read with decimal points
         if decimal == "," or commas.nunique() <= MAX_CODES or commas.notna().mean() < NUMBER_SHARE:
             return None
-        return (
-            f"numbers with decimal commas, e.g. {text[commas.notna()].iloc[0]!r}: set "
-            "data.preparation.decimal=',' to read them"
-        )
+        example, command = text[commas.notna()].iloc[0], make_data_command("decimal=','")
+        return f"numbers with decimal commas, e.g. {example!r}: {command} reads them"
     said = []
     if grouped.any():
+        command = make_data_command("thousands='" + separator + "'")
         said.append(
-            f"numbers with {separator!r} between thousands, e.g. {text[grouped].iloc[0]!r}: set "
-            f"data.preparation.thousands='{separator}' to read them"
+            f"numbers with {separator!r} between thousands, e.g. {text[grouped].iloc[0]!r}: "
+            f"{command} reads them"
         )
     if numbers.isna().any():
         examples = ", ".join(repr(value) for value in text[numbers.isna()].unique()[:3])

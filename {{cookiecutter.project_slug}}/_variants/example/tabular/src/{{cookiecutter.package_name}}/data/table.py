@@ -31,6 +31,7 @@ from {{ cookiecutter.package_name }}.data.columns import (
     choose_features,
     days_since_1970,
     is_number,
+    make_data_command,
     numbers_again,
 )
 from {{ cookiecutter.package_name }}.data.datamodule import (
@@ -92,12 +93,12 @@ def read_table(
     header = str(table.columns[0])
     other = [mark for mark in SEPARATORS if mark != sep and mark in header]
     if len(table.columns) == 1 and other:
-        decimal_too = (
-            " (and data.preparation.decimal=',' for decimal commas)" if ";" in other else ""
-        )
+        separated = make_data_command(f"sep={SEPARATORS[other[0]]}")
+        with_commas = make_data_command(f"sep={SEPARATORS[other[0]]}", "decimal=','")
+        decimal_too = f" ({with_commas} if its numbers have decimal commas)" if ";" in other else ""
         raise RawDataError(
             f"{raw_file} reads as a single column: its values seem separated by {other[0]!r}. "
-            f"Set data.preparation.sep={SEPARATORS[other[0]]}{decimal_too}."
+            f"Prepare it with {separated}{decimal_too}, or set sep in the data config."
         )
     if table.empty:
         raise RawDataError(
