@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from {{ cookiecutter.package_name }}.data.datamodule import RawDataError
+from {{ cookiecutter.package_name }}.data.info import make_args
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +26,6 @@ DATE_SHARE = 0.9  # a text column is dates when this share of its values parse a
 NUMBER_SHARE = 0.9  # and numbers spoilt by a few values when this share parse as numbers,
 MAX_CODES = 10  # with more distinct numbers than this (fewer are codes: wards 3, 4 and ICU)
 LIKE_AN_ID = "a distinct value in every row, like a row ID"  # such a column names predicted rows
-
-
-def make_data_command(*settings: str) -> str:
-    """The `make data` line that prepares with these settings ("thousands=','"), quoted as a
-    shell needs it: a value such as ',' must reach Hydra in quotes, where ',' alone is a list."""
-    quoted = " ".join(f'\\"data.preparation.{setting}\\"' for setting in settings)
-    return f'make data ARGS="{quoted}"'
 
 
 def looks_like_id(values: pd.Series) -> bool:
@@ -99,14 +93,14 @@ def not_quite_numbers(values: pd.Series, decimal: str) -> str | None:
         commas = as_numbers(text, decimal=",")  # 122,5 in a table read with decimal points
         if decimal == "," or commas.nunique() <= MAX_CODES or commas.notna().mean() < NUMBER_SHARE:
             return None
-        example, command = text[commas.notna()].iloc[0], make_data_command("decimal=','")
-        return f"numbers with decimal commas, e.g. {example!r}: {command} reads them"
+        example, command = text[commas.notna()].iloc[0], make_args({"decimal": ","})
+        return f"numbers with decimal commas, e.g. {example!r}: `make data {command}` reads them"
     said = []
     if grouped.any():
-        command = make_data_command("thousands='" + separator + "'")
+        command = make_args({"thousands": separator})
         said.append(
             f"numbers with {separator!r} between thousands, e.g. {text[grouped].iloc[0]!r}: "
-            f"{command} reads them"
+            f"`make data {command}` reads them"
         )
     if numbers.isna().any():
         examples = ", ".join(repr(value) for value in text[numbers.isna()].unique()[:3])

@@ -31,7 +31,6 @@ from {{ cookiecutter.package_name }}.data.columns import (
     choose_features,
     days_since_1970,
     is_number,
-    make_data_command,
     numbers_again,
 )
 from {{ cookiecutter.package_name }}.data.datamodule import (
@@ -39,7 +38,7 @@ from {{ cookiecutter.package_name }}.data.datamodule import (
     PreparedData,
     RawDataError,
 )
-from {{ cookiecutter.package_name }}.data.info import TASKS, DataInfo
+from {{ cookiecutter.package_name }}.data.info import TASKS, DataInfo, make_args
 from {{ cookiecutter.package_name }}.data.splits import stratified_split
 
 log = logging.getLogger(__name__)
@@ -50,7 +49,7 @@ REGRESSION_BINS = 10
 
 
 PARQUET_SUFFIXES = {".parquet", ".pq"}
-SEPARATORS = {";": "';'", "\t": "'\\t'", ",": "','", "|": "'|'"}  # each as set on the command line
+SEPARATORS = {";": ";", "\t": "\\t", ",": ",", "|": "|"}  # each as data.preparation.sep sets it
 
 
 def read_table(
@@ -93,12 +92,12 @@ def read_table(
     header = str(table.columns[0])
     other = [mark for mark in SEPARATORS if mark != sep and mark in header]
     if len(table.columns) == 1 and other:
-        separated = make_data_command(f"sep={SEPARATORS[other[0]]}")
-        with_commas = make_data_command(f"sep={SEPARATORS[other[0]]}", "decimal=','")
-        decimal_too = f" ({with_commas} if its numbers have decimal commas)" if ";" in other else ""
+        separated = make_args({"sep": SEPARATORS[other[0]]})
+        with_commas = make_args({"sep": SEPARATORS[other[0]], "decimal": ","})
+        decimal_too = f" (`make data {with_commas}` for decimal commas)" if ";" in other else ""
         raise RawDataError(
             f"{raw_file} reads as a single column: its values seem separated by {other[0]!r}. "
-            f"Prepare it with {separated}{decimal_too}, or set sep in the data config."
+            f"Prepare it with `make data {separated}`{decimal_too}, or set sep in the data config."
         )
     if table.empty:
         raise RawDataError(
