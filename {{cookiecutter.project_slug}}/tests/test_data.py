@@ -3,6 +3,8 @@ asks for, and missing data says which command makes it."""
 
 import json
 import os
+import re
+import shlex
 import shutil
 import socket
 import stat
@@ -104,6 +106,29 @@ def test_data_prepared_with_other_settings_says_both_ways_out(data_source) -> No
         data_source("data.preparation.split_seed=7").info  # noqa: B018
     way_out = 'give this run the settings it was made with: ARGS="data.preparation.split_seed=0"'
     assert way_out in str(refused.value)
+
+
+def test_data_prepared_from_other_raw_data_is_refused_with_what_it_was_prepared_from(
+    data_dir, data_source, tmp_path
+) -> None:
+    """`make data ARGS="data.raw_file=..."` (or raw_dir) prepared another file or folder; a run
+    without that setting is told which, and given it to pass: its raw data, not the default."""
+    copy = tmp_path / "data"
+    shutil.copytree(data_dir, copy)
+    default = data_source(data_dir=copy).raw
+    mine = copy / f"mine{default.suffix}"
+    shutil.copytree(default, mine) if default.is_dir() else shutil.copy2(default, mine)
+    setting = data_source().raw_setting
+    prepare(compose_config("prepare", [f"paths.data_dir={copy}", f"data.{setting}={mine}"]))
+
+    with pytest.raises(MissingDataError, match=f"made with {setting}='{mine}'") as refused:
+        data_source(data_dir=copy).info  # noqa: B018
+    made_with = str(refused.value).split("the settings it was made with: ")[1]
+    args = re.match(r'ARGS="(?:[^"\\]|\\.)*"', made_with).group()
+    overrides = shlex.split(shlex.split(args)[0].removeprefix("ARGS="))
+    source = data_source(*overrides, data_dir=copy)  # as a shell hands them on: see below
+    assert source.info.name and source.raw == mine
+    source.check_raw_unchanged()
 
 
 # Settings whose values a shell, make or Hydra would read otherwise if pasted as they are.

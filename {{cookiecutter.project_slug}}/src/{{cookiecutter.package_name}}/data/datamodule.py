@@ -15,6 +15,7 @@ is never trained or tested on data it did not ask for.
 
 import json
 import multiprocessing
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,10 +128,14 @@ class PreparedData(L.LightningDataModule):
         self.new_inputs: NewInputs | None = None
 
     # ------------------------------------------------------------------ `make data`
+    # The data config's setting that names the raw data `prepare` reads (raw_dir, raw_file); None
+    # for a source that reads none.
+    raw_setting: str | None = None
+
     @property
     def raw(self) -> Path | None:
-        """The raw data `prepare` reads (a folder, a file); None for a source without any."""
-        return None
+        """The raw data `prepare` reads: a folder or a file, as `raw_setting` names it."""
+        return Path(getattr(self, self.raw_setting)) if self.raw_setting else None
 
     def prepare(self) -> DataInfo:
         """Read the raw data, split it, write the splits (`write_splits`); return the DataInfo."""
@@ -157,11 +162,13 @@ class PreparedData(L.LightningDataModule):
         write_processed(self.processed_dir, arrays, metadata, extra_files)
 
     def metadata_for(self, info: DataInfo, split_sizes: dict[str, int], extra: dict | None) -> dict:
-        """What metadata.json holds: the DataInfo, the split sizes, the raw data's fingerprint (see
-        raw_files.py), and the source's own values."""
+        """What metadata.json holds: the DataInfo, the split sizes, which raw data it was prepared
+        from and its fingerprint (see raw_files.py), and the source's own values."""
         return {
             "info": info.as_dict(),
             "split_sizes": split_sizes,
+            # Relative: the project (or its data/ folder) may move, to a cluster, say.
+            "raw_path": os.path.relpath(self.raw, self.processed_dir) if self.raw else None,
             "raw_fingerprint": fingerprint(self.raw) if self.raw else None,
             **(extra or {}),
         }
@@ -178,9 +185,31 @@ class PreparedData(L.LightningDataModule):
                     "(and before it `make example-data` or `make data-pull` if data/raw is empty)."
                 )
             metadata = json.loads(path.read_text())
-            check_prepared_with(metadata["info"]["preparation"], self.preparation)
+            self.check_prepared_for_this_run(metadata)
             self._metadata = metadata
         return self._metadata
+
+    def check_prepared_for_this_run(self, metadata: dict) -> None:
+        """Stop when data/processed was prepared from other raw data, or with other
+        `data.preparation` settings, than this run asks for; say how to make them agree."""
+        prepared = metadata["info"]["preparation"]
+        asked = {f"preparation.{key}": value for key, value in self.preparation.items()}
+        was = {key: prepared.get(key.removeprefix("preparation.")) for key in asked}
+        if self.raw and metadata.get("raw_path"):
+            asked[self.raw_setting] = str(self.raw.resolve())
+            was[self.raw_setting] = str((self.processed_dir / metadata["raw_path"]).resolve())
+        differences = {key: value for key, value in asked.items() if was[key] != value}
+        if differences:
+            was = {key: was[key] for key in differences}
+            raise MissingDataError(
+                f"The prepared data was made with {describe(was)}, but this run asks for "
+                f"{describe(differences)}. Prepare it for this run first: `make data "
+                f"{make_args(differences, 'data.')}` (or with the same experiment=... or data=... "
+                "as this run). Or, to use it as it is, give this run the settings it was made "
+                f"with: {make_args(was, 'data.')} (settings you always need, such as a table's "
+                "file and `sep`, belong in a data config: configs/data/<name>.yaml, used as "
+                "data=<name>)."
+            )
 
     def check_raw_unchanged(self) -> None:
         """Stop when the raw data changed since `make data` prepared processed_dir from it.
@@ -273,20 +302,6 @@ def as_plain(settings: dict | DictConfig) -> dict:
     if isinstance(settings, DictConfig):
         return OmegaConf.to_container(settings, resolve=True)
     return dict(settings)
-
-
-def check_prepared_with(prepared: dict, asked: dict) -> None:
-    """Stop when data/processed was prepared with other `data.preparation` settings than asked."""
-    differences = {key: value for key, value in asked.items() if prepared.get(key) != value}
-    if differences:
-        was = {key: prepared.get(key) for key in differences}
-        raise MissingDataError(
-            f"The prepared data was made with {describe(was)}, but this run asks for "
-            f"{describe(differences)}. Prepare it for this run first: `make data "
-            f"{make_args(differences)}` (or with the same experiment=... as this run). Or, to "
-            f"use it as it is, give this run the settings it was made with: {make_args(was)} "
-            "(settings you always need, such as a table's `sep`, belong in configs/data/)."
-        )
 
 
 def describe(settings: dict) -> str:

@@ -62,6 +62,8 @@ class ImageFolderData(PreparedData):
     name.
     """
 
+    raw_setting = "raw_dir"
+
     def __init__(
         self,
         name: str | None,
@@ -79,9 +81,6 @@ class ImageFolderData(PreparedData):
         self.augmentation = augmentation
 
     # ------------------------------------------------------------------ `make data`
-    @property
-    def raw(self) -> Path:
-        return self.raw_dir
 
     def prepare(self) -> DataInfo:
         """Find the images, split them, then decode and write each split a chunk at a time."""

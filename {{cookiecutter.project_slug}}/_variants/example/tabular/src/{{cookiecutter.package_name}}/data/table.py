@@ -233,6 +233,8 @@ class TableData(PreparedData):
     suffix.
     """
 
+    raw_setting = "raw_file"
+
     def __init__(
         self,
         name: str | None,
@@ -246,10 +248,6 @@ class TableData(PreparedData):
             name or Path(raw_file).stem, processed_dir, preparation, batch_size, num_workers
         )
         self.raw_file = Path(raw_file)
-
-    @property
-    def raw(self) -> Path:
-        return self.raw_file
 
     def prepare(self) -> DataInfo:
         """Split the table, fit the preprocessor on the training rows, write the arrays."""
