@@ -193,3 +193,11 @@ def test_predict_without_checkpoint_or_input_says_what_to_give(given, said, tmp_
 
     with pytest.raises(UserError, match=said):
         predict(compose_config("predict", [f"paths.output_dir={tmp_path}", *given]))
+
+
+def test_a_refused_prediction_leaves_no_run_folder(tmp_path) -> None:
+    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}.predict", "ckpt_path=nope.ckpt",
+               "input=new", f"paths.log_dir={tmp_path}"]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "No checkpoint at 'nope.ckpt'" in result.stderr
+    assert list((tmp_path / "predict").iterdir()) == []  # the folder Hydra made is gone

@@ -74,6 +74,14 @@ def test_checkpoint_of_a_model_this_project_lacks_says_where_to_use_it(model, tm
         load_model(tmp_path / "other.ckpt")
 
 
+def test_a_run_folder_given_as_checkpoint_gets_its_best_checkpoint_named(model, tmp_path) -> None:
+    """CKPT=outputs/train/<run> (the folder, not the file): the file to give is named."""
+    (tmp_path / "checkpoints").mkdir()
+    save_checkpoint(model, tmp_path / "checkpoints" / "best.ckpt")
+    with pytest.raises(CheckpointError, match=f"folder: .* e.g. {tmp_path}/checkpoints/best.ckpt"):
+        load_model(tmp_path)
+
+
 def test_damaged_checkpoint_says_so(model, tmp_path) -> None:
     save_checkpoint(model, tmp_path / "last.ckpt")
     truncated = tmp_path / "last.ckpt"

@@ -13,6 +13,7 @@ from pathlib import Path
 import hydra
 import pytest
 
+from {{ cookiecutter.package_name }} import provenance
 from {{ cookiecutter.package_name }}.results import (
     LAST_COLUMNS,
     ResultsTableError,
@@ -154,6 +155,21 @@ def test_summary_ranks_the_rows_of_each_test_set_apart(tmp_path) -> None:
     assert [line.split()[6] for line in blocks[1].splitlines()[2:]] == ["0.9", "0.8"]
 
 
+def test_summary_marks_data_changed_since_it_was_tracked(tmp_path) -> None:
+    """A row whose raw data changed after `make data-track` did not train on the tracked
+    version: its short hash says so, as +dirty says it of uncommitted code."""
+    table_file = tmp_path / "results.csv"
+    tracked = "ecb4f2ac0123456789abcdef01234567.dir"
+    modified = f"{tracked} {provenance.MODIFIED_SINCE_TRACKED}"
+    append_row(make_row(0.9, data_hash=tracked, git_dirty="True"), table_file)
+    append_row(make_row(0.8, data_hash=modified), table_file)
+    append_row(make_row(0.7, data_hash=provenance.data_hash(tmp_path / "scratch")), table_file)
+    lines = summary(read_results(table_file)).splitlines()[1:]
+    assert [line.split()[-2:] for line in lines] == [
+        ["ecb4f2ac", "1234e567+dirty"], ["ecb4f2ac+modified", "1234e567"], ["untracked", "1234e567"]
+    ]  # fmt: skip
+
+
 def descriptions_in_summary_order(table_file, sort_by: str | None = None) -> list[str]:
     lines = summary(read_results(table_file), sort_by).splitlines()
     return [line.split()[4] for line in lines[1:]]  # after the date, time, row and model
@@ -206,7 +222,6 @@ def test_training_adds_a_row_and_figures(train_config, tmp_path) -> None:
 
 
 def test_data_version_without_dvc_installed_says_so(tmp_path, monkeypatch) -> None:
-    from {{ cookiecutter.package_name }} import provenance
 
     (tmp_path / "raw.dvc").write_text("outs:\n- md5: 0123abcd.dir\n  path: raw\n")
     monkeypatch.setitem(sys.modules, "dvc.repo", None)  # `import dvc.repo` now fails
@@ -219,8 +234,6 @@ def test_data_version_is_that_of_the_raw_data_the_run_read(tmp_path, monkeypatch
     for data/raw; one reading data DVC does not track is said to be so, by its own path."""
     from dvc.repo import Repo
     from omegaconf import OmegaConf
-
-    from {{ cookiecutter.package_name }} import provenance
 
     monkeypatch.chdir(tmp_path)
     for name in ("a.txt", "cells/b.txt"):
@@ -266,7 +279,6 @@ def test_grouping_by_an_unknown_column_names_the_columns(tmp_path) -> None:
 def test_a_run_is_dirty_when_code_or_configs_are_not_committed(tmp_path, monkeypatch) -> None:
     """A new config (configs/data/clinic.yaml) no commit holds makes a run dirty: the commit
     alone could not run it again. A new scratch file elsewhere does not."""
-    from {{ cookiecutter.package_name }} import provenance
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "src").mkdir()

@@ -5,6 +5,7 @@ schedule, tensor for tensor, as the same run left alone."""
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -92,6 +93,8 @@ def test_killed_run_resumes_to_the_same_weights_and_metrics(kill, data_dir, tmp_
     resumed = start(tmp_path, data_dir, "killed")  # the same command again
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "Resuming from" in resumed.stdout + resumed.stderr
+    # Lightning's warning that checkpoints/ holds files: the run's own, which it resumes from.
+    assert "exists and is not empty" not in resumed.stdout + resumed.stderr
     # The console line of the epoch it resumed in times it from the resume, not from boot time.
     (seconds,) = re.findall(r"epoch 2/3 \(([\d.]+) s\)", resumed.stdout + resumed.stderr)
     assert float(seconds) <= time.monotonic() - started
@@ -133,3 +136,28 @@ def test_killed_run_resumes_to_the_same_weights_and_metrics(kill, data_dir, tmp_
     assert again.returncode == 0 and "finished on" in again.stdout + again.stderr
     rows = (tmp_path / "results" / "results.csv").read_text().strip().splitlines()
     assert len(rows) == 3  # the header, the run left alone and the resumed one
+
+
+class CtrlCInSecondEpoch(L.Callback):
+    """Presses Ctrl-C (SIGINT to its own process) in the middle of the 2nd epoch."""
+
+    def on_train_batch_end(self, trainer: L.Trainer, *args: object) -> None:
+        if trainer.current_epoch == 1 and trainer.global_step == trainer.num_training_batches + 2:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_prints_the_command_that_carries_the_run_on(data_dir, tmp_path) -> None:
+    interrupt = "+callbacks.ctrl_c._target_=test_resume.CtrlCInSecondEpoch"
+    stopped = start(tmp_path, data_dir, "pressed", "seed=7", interrupt)
+    assert stopped.returncode != 0
+    output = stopped.stdout + stopped.stderr
+    (command,) = re.findall(r"carry on from the last checkpoint: (make train .*)", output)
+    # What the shell and make's recipe hand the command: the settings of this start, and its name.
+    given = shlex.split(shlex.split(command)[2].removeprefix("ARGS="))
+    assert "seed=7" in given and given[-1] == "run_name=pressed" and interrupt in given
+    again = [setting for setting in given if setting != interrupt]
+    resumed = start(tmp_path, data_dir, "pressed", *again)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "Resuming from" in resumed.stdout + resumed.stderr
+    run = tmp_path / "outputs" / "train" / "pressed"
+    assert (run / "checkpoints" / "finished.json").is_file()

@@ -1,5 +1,6 @@
 """Training end to end on the example data: a smoke run, its checkpoint, resuming, DDP, W&B."""
 
+import logging
 import os
 import re
 import subprocess
@@ -11,6 +12,7 @@ import lightning as L
 import pytest
 import torch
 
+from {{ cookiecutter.package_name }}.callbacks import SayHowToResume
 from {{ cookiecutter.package_name }}.checks import SettingError
 from {{ cookiecutter.package_name }}.config import compose_config
 from {{ cookiecutter.package_name }}.evaluate import EvaluationError, check_model_fits_data, evaluate
@@ -42,6 +44,30 @@ def test_evaluate_without_checkpoint_says_what_to_do(data_dir) -> None:
     )
     with pytest.raises(CheckpointError, match="make train"):
         evaluate(cfg)
+
+
+def test_a_run_stopped_early_says_when_and_why(train_config, caplog) -> None:
+    """Early stopping ends a run before max_epochs: without a word, its log would just end."""
+    cfg = train_config(
+        "logger=csv", "trainer.max_epochs=6", "+trainer.limit_train_batches=2", "test=false",
+        "callbacks.early_stopping.patience_steps=1", "callbacks.early_stopping.min_patience=1",
+        "+callbacks.early_stopping.min_delta=100",  # no epoch improves on the first one enough
+    )  # fmt: skip
+    with caplog.at_level(logging.INFO):
+        train(cfg)
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Stopped")]
+    assert line.startswith("Stopped early, at epoch 2 of 6: val/loss has not improved for 1 epoch ")
+
+
+def test_ctrl_c_says_the_command_that_carries_the_run_on(tmp_path, caplog) -> None:
+    trainer = L.Trainer(default_root_dir=tmp_path / "my-run", logger=False)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        SayHowToResume().on_exception(trainer, None, KeyboardInterrupt())
+        SayHowToResume().on_exception(trainer, None, ValueError("a bug"))  # not a Ctrl-C: silent
+    assert [record.getMessage() for record in caplog.records] == [
+        'Stopped. To carry on from the last checkpoint: make train ARGS="run_name=my-run"'
+    ]
 
 
 def test_training_learns(train_config, data_source) -> None:
@@ -165,6 +191,21 @@ def test_ddp_cpu_run_leaves_one_run_folder(data_dir, tmp_path) -> None:
     assert output.count("Not added to") == 1 and "limit_train_batches=3" in output
     assert not (tmp_path / "results").exists()
     assert "test/acc" in output
+
+
+def test_resuming_from_a_checkpoint_of_other_data_is_refused_before_training(
+    data_source, train_config, tmp_path
+) -> None:
+    """ckpt_path= a checkpoint trained on other classes: one sentence, not Lightning's size
+    mismatch while it loads the weights, and nothing written."""
+    prepared = data_source().info
+    trained_on = replace(prepared, class_names=[*prepared.class_names, "added-later"])
+    checkpoint = tmp_path / "elsewhere" / "last.ckpt"
+    checkpoint.parent.mkdir()
+    torch.save({"hyper_parameters": {"data": trained_on.as_dict()}, "state_dict": {}}, checkpoint)
+    with pytest.raises(EvaluationError, match=r"added-later.*, or start a new run \(leave"):
+        train(train_config("logger=csv", f"ckpt_path={checkpoint}"))
+    assert {path.name for path in tmp_path.iterdir()} <= {"elsewhere", "run.lock", "run.pid"}
 
 
 def test_checkpoint_for_other_classes_is_refused(data_source) -> None:

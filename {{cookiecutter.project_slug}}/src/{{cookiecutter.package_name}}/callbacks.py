@@ -1,5 +1,6 @@
 """Lightning callbacks: those named in configs/callbacks/, and the project's own, which every
-training uses: the learning-curve history, the random state of exact resumes, the divergence check.
+training uses: the learning-curve history, the random state of exact resumes, the divergence check,
+the command that resumes a run stopped with Ctrl-C.
 """
 
 import logging
@@ -7,14 +8,17 @@ import math
 import random
 import sys
 import time
+from pathlib import Path
 
 import hydra
 import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ProgressBar, TQDMProgressBar
+from lightning.pytorch.callbacks.early_stopping import EarlyStoppingReason
 from omegaconf import DictConfig
 
+from {{ cookiecutter.package_name }}.data.info import make_args_of
 from {{ cookiecutter.package_name }}.errors import TrainingDivergedError
 
 log = logging.getLogger(__name__)
@@ -176,6 +180,22 @@ class StopWhenDiverged(L.Callback):
         )
 
 
+class SayHowToResume(L.Callback):
+    """After Ctrl-C, says the command that carries the run on from its last checkpoint: Lightning
+    says only that it stopped."""
+
+    def on_exception(self, trainer: L.Trainer, pl_module, exception: BaseException) -> None:
+        if not (isinstance(exception, KeyboardInterrupt) and trainer.is_global_zero):
+            return
+        from hydra.core.hydra_config import HydraConfig
+
+        given = HydraConfig.get().overrides.task if HydraConfig.initialized() else []
+        run_name = Path(trainer.default_root_dir).name  # the run's folder bears its name
+        again = [*(o for o in given if not o.startswith("run_name=")), f"run_name={run_name}"]
+        log.warning("Stopped. To carry on from the last checkpoint: make train %s",
+                    make_args_of(again))  # fmt: skip
+
+
 def progress_bar(refresh_rate: int) -> ProgressBar:
     """A progress bar in a terminal; one plain line per epoch where output goes to a file (SLURM
     jobs, CI, `| tee`), which a redrawn bar would fill with hundreds of fragments."""
@@ -237,3 +257,17 @@ class EarlyStoppingInSteps(EarlyStopping):
         batches = trainer.num_training_batches  # known once the training data is loaded
         batches = int(batches) if math.isfinite(batches) and batches > 0 else 1
         self.patience = max(self.min_patience, math.ceil(self.patience_steps / batches))
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Say that the run stopped early, and why: else its log just ends before max_epochs."""
+        if not (self.stopping_reason_message and trainer.is_global_zero):
+            return
+        why = self.stopping_reason_message  # Lightning's words: a metric that was not a number
+        if self.stopping_reason == EarlyStoppingReason.PATIENCE_EXHAUSTED:
+            why = (
+                f"{self.monitor} has not improved for {self.wait_count} epoch"
+                f"{'s' if self.wait_count != 1 else ''} (patience_steps "
+                f"{self.patience_steps}); its best was {float(self.best_score):.4g}"
+            )
+        log.info("Stopped early, at epoch %d of %d: %s.", self.stopped_epoch + 1,
+                 trainer.max_epochs, why)  # fmt: skip

@@ -26,10 +26,14 @@ class EvaluationError(UserError):
 
 
 def check_model_fits_data(
-    trained_on: DataInfo, prepared: DataInfo, where: str = "the prepared data"
+    trained_on: DataInfo,
+    prepared: DataInfo,
+    where: str = "the prepared data",
+    otherwise: str = "evaluate another checkpoint",
 ) -> None:
     """Stop when the checkpoint predicts something else than the prepared data holds, or takes
-    other inputs (a table prepared from other columns, images of another size)."""
+    other inputs (a table prepared from other columns, images of another size). `otherwise`:
+    the other way out, for the command at hand."""
     if trained_on.describe() != prepared.describe():
         if trained_on.preparation == prepared.preparation:  # the same settings: other raw data
             remedy = (
@@ -41,7 +45,7 @@ def check_model_fits_data(
             remedy = f"prepare the data it was trained for (`make data {args}`)"
         raise EvaluationError(
             f"The checkpoint predicts {trained_on.describe()}, but {where} holds "
-            f"{prepared.describe()}: {remedy}, or evaluate another checkpoint."
+            f"{prepared.describe()}: {remedy}, or {otherwise}."
         )
     if trained_on.input_names and trained_on.input_names != prepared.input_names:
         missing = [name for name in trained_on.input_names if name not in prepared.input_names]
@@ -49,13 +53,13 @@ def check_model_fits_data(
         raise EvaluationError(
             f"The checkpoint was trained on other input columns than {where} holds (missing "
             f"there: {missing or 'none'}; new there: {new or 'none'}): prepare the raw data it "
-            "was trained on with `make data`, or evaluate another checkpoint."
+            f"was trained on with `make data`, or {otherwise}."
         )
     if trained_on.input_shape != prepared.input_shape:
         raise EvaluationError(
             f"The checkpoint takes inputs of shape {trained_on.input_shape}, but {where} has "
             f"{prepared.input_shape}: prepare the data as for its training (`make data "
-            f"{trained_on.preparation_args()}`), or evaluate another checkpoint."
+            f"{trained_on.preparation_args()}`), or {otherwise}."
         )
 
 

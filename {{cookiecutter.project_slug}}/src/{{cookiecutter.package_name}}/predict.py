@@ -58,12 +58,16 @@ def predict(cfg: DictConfig) -> Path:
             "`make predict CKPT=outputs/train/<run>/checkpoints/best.ckpt INPUT=...`."
         )
     if not cfg.input:
-        raise UserError("No input to predict: give one, e.g. `make predict INPUT=data/new`.")
+        raise UserError(
+            "No input to predict: give new data of the kind data/raw holds, e.g. "
+            "`make predict INPUT=path/to/new/data`."
+        )
     model = load_model(cfg.ckpt_path)
     # The new data is read as the model's training data was prepared: the checkpoint says how.
     datamodule = hydra.utils.instantiate(cfg.data, preparation=model.info.preparation)
     # Inputs are scaled with the prepared data's statistics: it must be the model's own data.
-    check_model_fits_data(model.info, datamodule.info, where=str(datamodule.processed_dir))
+    otherwise = "predict with another checkpoint"
+    check_model_fits_data(model.info, datamodule.info, str(datamodule.processed_dir), otherwise)
     new = datamodule.predict_on(cfg.input)
     if not new.names:
         raise UserError(
@@ -84,16 +88,15 @@ def predict(cfg: DictConfig) -> Path:
         named = ", ".join(unusable[:10]) + (
             f" and {len(unusable) - 10} more" if len(unusable) > 10 else ""
         )
-        log.warning(
-            "%d inputs could not be used (see the `problem` column): %s", len(unusable), named
-        )
+        inputs = "1 input" if len(unusable) == 1 else f"{len(unusable)} inputs"
+        log.warning("%s could not be used (see the `problem` column): %s", inputs, named)
     log.info("Predicted %d inputs of %s; written to %s", int(usable.sum()), cfg.input, path)
     return path
 
 
 @hydra.main(version_base="1.3", config_path="../../configs", config_name="predict")
 def main(cfg: DictConfig) -> None:
-    with exit_on_user_error():
+    with exit_on_user_error(run_dir=cfg.paths.output_dir):
         predict(cfg)
 
 

@@ -44,6 +44,12 @@ def git_dirty() -> bool | None:
     return None if changed is None or new_code is None else bool(changed or new_code)
 
 
+# What follows a data hash whose data changed since it was tracked, and what stands for the hash
+# of data that DVC does not track: `make results` shortens both (results.short_data_hash).
+MODIFIED_SINCE_TRACKED = "(modified since: run `make data-track`)"
+NOT_TRACKED = "is not tracked by DVC"
+
+
 def data_hash(raw: Path | None) -> str:
     """The DVC hash of the raw data, as `dvc status` checks it: the hash recorded in its own .dvc
     file, or in a folder's above it (`make data-track` records the whole of data/raw).
@@ -56,7 +62,7 @@ def data_hash(raw: Path | None) -> str:
     tracked = [Path(f"{path}.dvc") for path in [raw, *raw.absolute().parents]]
     dvc_file = next((path for path in tracked if path.is_file()), None)
     if dvc_file is None:
-        return f"{raw} is not tracked by DVC (`make data-track` records data/raw)"
+        return f"{raw} {NOT_TRACKED} (`make data-track` records data/raw)"
     try:
         from dvc.exceptions import DvcException
         from dvc.repo import Repo
@@ -67,7 +73,7 @@ def data_hash(raw: Path | None) -> str:
             (stage,) = repo.stage.collect(str(dvc_file))
             recorded = stage.outs[0].hash_info.value
             if repo.status(targets=[str(dvc_file)]):  # the data changed since `dvc add`
-                return f"{recorded} (modified since: run `make data-track`)"
+                return f"{recorded} {MODIFIED_SINCE_TRACKED}"
     except DvcException as error:
         return f"unknown ({type(error).__name__}: {error})"
     return recorded

@@ -24,6 +24,7 @@ import pandas as pd
 from filelock import FileLock
 
 from {{ cookiecutter.package_name }}.errors import UserError, exit_on_user_error
+from {{ cookiecutter.package_name }}.provenance import MODIFIED_SINCE_TRACKED, NOT_TRACKED
 
 RESULTS_FILE = Path("results/results.csv")
 CONFIGS_DIR = Path("results/configs")  # each row's full settings, one JSON file per run
@@ -112,6 +113,16 @@ def _column_order(columns: list[str]) -> list[str]:
     return known + [column for column in columns if column not in known]
 
 
+def short_data_hash(value: str) -> str:
+    """A data hash as the summary shows it: its first 8 characters, and "+modified" when the data
+    changed since DVC tracked it (as a commit gets "+dirty"); "untracked", "unknown" otherwise."""
+    if NOT_TRACKED in value:
+        return "untracked"
+    if value.startswith("unknown"):
+        return "unknown"
+    return value[:8] + ("+modified" if MODIFIED_SINCE_TRACKED in value else "")
+
+
 def summary(table: pd.DataFrame, sort_by: str | None = None) -> str:
     """The table as a terminal-sized text: best first (by `sort_by`, or by MAIN_METRICS), long
     values shortened."""
@@ -123,7 +134,7 @@ def summary(table: pd.DataFrame, sort_by: str | None = None) -> str:
     view.insert(1, "row", range(1, len(view) + 1))  # `make reproduce ROW=<n>`
     dirty = view["git_dirty"].map({"True": "+dirty"}).fillna("")
     view["git_commit"] = view["git_commit"].str[:8] + dirty
-    view["data_hash"] = view["data_hash"].str[:8]
+    view["data_hash"] = view["data_hash"].map(short_data_hash)
     view["timestamp"] = view["timestamp"].str[:16]  # to the minute
     as_numbers = lambda values: pd.to_numeric(values, errors="coerce")  # noqa: E731
     if by:  # rows without a value (another kind of model) come last

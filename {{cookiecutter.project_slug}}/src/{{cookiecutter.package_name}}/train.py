@@ -68,6 +68,18 @@ def best_validation(trainer) -> dict[str, float]:  # noqa: ANN001 (a Lightning T
     return {f"{callback.monitor}_best": float(callback.best_model_score)}
 
 
+def check_resumes_on(checkpoint: str | Path, datamodule) -> None:  # noqa: ANN001 (PreparedData)
+    """Stop when a checkpoint to resume from was trained on data other than this run's."""
+    from {{ cookiecutter.package_name }}.evaluate import check_model_fits_data
+    from {{ cookiecutter.package_name }}.models.checkpoint import data_info
+
+    trained_on = data_info(checkpoint)
+    if trained_on is not None:
+        where = f"this run's data ({datamodule.processed_dir})"
+        otherwise = "start a new run (leave ckpt_path and run_name unset)"
+        check_model_fits_data(trained_on, datamodule.info, where, otherwise)
+
+
 def fit_and_test(cfg: DictConfig, resume_from: str | Path | None, add_row: bool) -> dict:
     """Fit the model, test the best checkpoint on the test split, and return the test metrics.
 
@@ -83,6 +95,7 @@ def fit_and_test(cfg: DictConfig, resume_from: str | Path | None, add_row: bool)
         EpochHistory,
         PlateauStepsOnResume,
         RandomState,
+        SayHowToResume,
         StopWhenDiverged,
         instantiate_callbacks,
     )
@@ -107,6 +120,8 @@ def fit_and_test(cfg: DictConfig, resume_from: str | Path | None, add_row: bool)
     datamodule = hydra.utils.instantiate(cfg.data)
     datamodule.shuffle_seed = cfg.seed  # set here: a data source needs no setting of its own
     datamodule.check_raw_unchanged()  # before anything is written: the results row names data/raw
+    if resume_from:  # another dataset's checkpoint would fail deep in Lightning, loading weights
+        check_resumes_on(resume_from, datamodule)
     fit_to_data(cfg, datamodule)  # batch size and epochs left null: fitted to the data's size
     # The model gets its settings as plain values (saved in its checkpoints) and builds its
     # network, optimizer and scheduler itself; the data tells it the input shape and classes.
@@ -122,7 +137,7 @@ def fit_and_test(cfg: DictConfig, resume_from: str | Path | None, add_row: bool)
     # if never stopped.
     callbacks = [
         *instantiate_callbacks(cfg.callbacks), history, RandomState(), PlateauStepsOnResume(),
-        StopWhenDiverged(),
+        StopWhenDiverged(), SayHowToResume(),
     ]  # fmt: skip
     trainer = hydra.utils.instantiate(
         cfg.trainer, callbacks=callbacks, logger=instantiate_loggers(cfg.logger) or False

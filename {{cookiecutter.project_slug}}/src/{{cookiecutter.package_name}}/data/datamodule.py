@@ -164,11 +164,14 @@ class PreparedData(L.LightningDataModule):
     def metadata_for(self, info: DataInfo, split_sizes: dict[str, int], extra: dict | None) -> dict:
         """What metadata.json holds: the DataInfo, the split sizes, which raw data it was prepared
         from and its fingerprint (see raw_files.py), and the source's own values."""
+        raw_path = None
+        if self.raw:  # also as seen from data/processed: the project may move as a whole
+            relative = os.path.relpath(self.raw, self.processed_dir)
+            raw_path = {"absolute": str(self.raw.resolve()), "from_processed": relative}
         return {
             "info": info.as_dict(),
             "split_sizes": split_sizes,
-            # Relative: the project (or its data/ folder) may move, to a cluster, say.
-            "raw_path": os.path.relpath(self.raw, self.processed_dir) if self.raw else None,
+            "raw_path": raw_path,
             "raw_fingerprint": fingerprint(self.raw) if self.raw else None,
             **(extra or {}),
         }
@@ -195,9 +198,9 @@ class PreparedData(L.LightningDataModule):
         prepared = metadata["info"]["preparation"]
         asked = {f"preparation.{key}": value for key, value in self.preparation.items()}
         was = {key: prepared.get(key.removeprefix("preparation.")) for key in asked}
-        if self.raw and metadata.get("raw_path"):
-            asked[self.raw_setting] = str(self.raw.resolve())
-            was[self.raw_setting] = str((self.processed_dir / metadata["raw_path"]).resolve())
+        prepared_from = self.other_raw_prepared(metadata)
+        if prepared_from:
+            asked[self.raw_setting], was[self.raw_setting] = str(self.raw), str(prepared_from)
         differences = {key: value for key, value in asked.items() if was[key] != value}
         if differences:
             was = {key: was[key] for key in differences}
@@ -210,6 +213,18 @@ class PreparedData(L.LightningDataModule):
                 "file and `sep`, belong in a data config: configs/data/<name>.yaml, used as "
                 "data=<name>)."
             )
+
+    def other_raw_prepared(self, metadata: dict) -> Path | None:
+        """The raw data that data/processed was prepared from, if it is not this run's: by its
+        path then, or as seen from data/processed now (the project may have moved). None where
+        this run's raw data is not here (a cluster job given data/processed alone)."""
+        recorded = metadata.get("raw_path")
+        if not (recorded and self.raw and self.raw.exists()):
+            return None
+        seen_from_here = (self.processed_dir / recorded["from_processed"]).resolve()
+        if self.raw.resolve() in (Path(recorded["absolute"]), seen_from_here):
+            return None
+        return Path(recorded["absolute"])
 
     def check_raw_unchanged(self) -> None:
         """Stop when the raw data changed since `make data` prepared processed_dir from it.

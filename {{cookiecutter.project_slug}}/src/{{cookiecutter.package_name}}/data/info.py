@@ -49,14 +49,19 @@ SHELL_SAFE = re.compile(r"[\w./@+=,:\[\]-]+")
 
 
 def make_args(settings: dict, prefix: str = "data.preparation.") -> str:
-    """`ARGS="..."` for a make command that hands these settings to Hydra unchanged.
+    """`ARGS="..."` for a make command that hands these settings to Hydra unchanged."""
+    overrides = [f"{prefix}{name}={hydra_value(value)}" for name, value in settings.items()]
+    return make_args_of(overrides)
+
+
+def make_args_of(overrides: list[str]) -> str:
+    """`ARGS="..."` for a make command that hands these overrides to Hydra as they are.
 
     The text goes through your shell, make (which reads `$` as its own) and make's shell before
     Hydra reads it, so a value like `;` needs three layers of quotes:
     ARGS="\\"data.preparation.sep=';'\\"".
     """
-    words = [f"{prefix}{name}={hydra_value(value)}" for name, value in settings.items()]
-    quoted = [word if SHELL_SAFE.fullmatch(word) else double_quoted(word) for word in words]
+    quoted = [word if SHELL_SAFE.fullmatch(word) else double_quoted(word) for word in overrides]
     return "ARGS=" + double_quoted(" ".join(quoted).replace("$", "$$"))
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import torch
 
+from {{ cookiecutter.package_name }}.data.info import DataInfo
 from {{ cookiecutter.package_name }}.errors import UserError
 from {{ cookiecutter.package_name }}.models.supervised import MODULE_KEY, SupervisedModule
 from {{ cookiecutter.package_name }}.models.trusted import UnknownTargetError, instantiate_trusted
@@ -21,11 +22,7 @@ def load_model(checkpoint: str | Path) -> SupervisedModule:
     and scheduler it names are built only if they are the project's own (see trusted.py).
     """
     path = Path(checkpoint)
-    if not path.is_file():
-        raise CheckpointError(
-            f"No checkpoint at {str(checkpoint)!r}: train first (`make train`), then pass "
-            "CKPT=outputs/train/<run>/checkpoints/best.ckpt."
-        )
+    check_is_a_file(path)
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many kinds for a truncated or foreign file
@@ -48,6 +45,28 @@ def load_model(checkpoint: str | Path) -> SupervisedModule:
     return model
 
 
+def check_is_a_file(path: Path) -> None:
+    """Stop when there is no checkpoint file at `path`; a run's folder gets its best.ckpt named."""
+    if path.is_file():
+        return
+    best = path / "checkpoints" / "best.ckpt"
+    if path.is_dir():
+        example = best if best.is_file() else path / "<file>.ckpt"
+        raise CheckpointError(f"{path} is a folder: give a checkpoint file in it, e.g. {example}.")
+    raise CheckpointError(
+        f"No checkpoint at {str(path)!r}: give an existing one, e.g. "
+        "outputs/train/<run>/checkpoints/best.ckpt (`make train` writes them)."
+    )
+
+
+def data_info(checkpoint: str | Path) -> DataInfo | None:
+    """What the data told the model of a checkpoint (see data/info.py); None when it was not
+    written by this project's training. Read memory-mapped: its weights are not loaded."""
+    saved = torch.load(checkpoint, map_location="cpu", weights_only=True, mmap=True)
+    data = saved.get("hyper_parameters", {}).get("data")
+    return DataInfo(**data) if isinstance(data, dict) else None
+
+
 def check_readable(checkpoint: str | Path, resuming: bool = False) -> None:
     """Stop when a checkpoint is missing or damaged, before a run starts on it.
 
@@ -55,10 +74,7 @@ def check_readable(checkpoint: str | Path, resuming: bool = False) -> None:
     stopped) lacks the zip's closing directory, which is quick to check without loading it.
     """
     path = Path(checkpoint)
-    if not path.is_file():
-        raise CheckpointError(
-            f"No checkpoint at {str(checkpoint)!r}: set ckpt_path to an existing one."
-        )
+    check_is_a_file(path)
     if zipfile.is_zipfile(path):
         return
     fix = (
