@@ -159,5 +159,19 @@ def test_ctrl_c_prints_the_command_that_carries_the_run_on(data_dir, tmp_path) -
     resumed = start(tmp_path, data_dir, "pressed", *again)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "Resuming from" in resumed.stdout + resumed.stderr
+    # The command gave back every setting: the one left out on purpose is the only change said.
+    changed = "differ from the run's last start: callbacks.ctrl_c._target_: "
+    assert f"{changed}'test_resume.CtrlCInSecondEpoch' -> None. To" in resumed.stdout
     run = tmp_path / "outputs" / "train" / "pressed"
     assert (run / "checkpoints" / "finished.json").is_file()
+
+
+def test_resuming_with_other_settings_says_which(data_dir, tmp_path) -> None:
+    """A crashed run started again with a setting typed differently goes on with it: said."""
+    kill = "+callbacks.kill._target_=test_resume.SigkillInSecondEpoch"
+    start(tmp_path, data_dir, "crashed", kill)
+    resumed = start(tmp_path, data_dir, "crashed", "model.optimizer.weight_decay=0.01")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    (line,) = [line for line in resumed.stdout.splitlines() if "differ from the run's" in line]
+    assert "model.optimizer.weight_decay: 0.0 -> 0.01" in line
+    assert "callbacks.kill._target_: 'test_resume.SigkillInSecondEpoch' -> None" in line

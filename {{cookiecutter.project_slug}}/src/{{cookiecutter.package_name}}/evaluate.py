@@ -7,6 +7,7 @@ a training's: a row in results/results.csv, figures in reports/figures/<run>/ an
 """
 
 import logging
+import sys
 from pathlib import Path
 
 import hydra
@@ -86,7 +87,12 @@ def evaluate(cfg: DictConfig, add_row: bool = True) -> dict[str, float]:
     datamodule.check_raw_unchanged()
     if cfg.description is None:
         cfg.description = training_description(Path(cfg.ckpt_path))
-    trainer = hydra.utils.instantiate(cfg.trainer, logger=instantiate_loggers(cfg.logger) or False)
+    # A progress bar in a terminal only: in a file (SLURM, `| tee`) a redrawn bar is fragments.
+    trainer = hydra.utils.instantiate(
+        cfg.trainer,
+        logger=instantiate_loggers(cfg.logger) or False,
+        enable_progress_bar=sys.stderr.isatty(),
+    )
     try:
         run = provenance.collect(cfg, datamodule.raw)
         for logger in trainer.loggers:  # loggers write on rank zero only

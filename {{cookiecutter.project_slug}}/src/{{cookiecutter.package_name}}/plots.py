@@ -29,7 +29,8 @@ def learning_curves(epochs: list[dict[str, float]], metric: str = "acc") -> Figu
             if not np.isnan(values).all():
                 axis.plot(x, values, marker="o", label=stage)
         axis.set(title=f"{name} per epoch", xlabel="epoch", ylabel=name)
-        axis.legend()
+        if axis.lines:  # no curve (a run of no full epoch): no legend to draw
+            axis.legend()
     figure.suptitle("Learning curves")
     return figure
 

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
-from omegaconf import OmegaConf, read_write
+from omegaconf import DictConfig, OmegaConf, read_write
 
 from {{ cookiecutter.package_name }}.errors import UserError
 
@@ -102,6 +102,44 @@ class RunFolder:
         self.checkpoints.mkdir(parents=True, exist_ok=True)
         record = {"finished": datetime.now().isoformat(timespec="seconds"), "row": row}
         (self.checkpoints / FINISHED_FILE).write_text(json.dumps({**record, "metrics": metrics}))
+
+
+# Settings that differ between the starts of one run by design: its name (set on the command
+# line to resume it), the checkpoint to resume from, and where it runs.
+PER_START = ("run_name", "ckpt_path", "paths.")
+
+
+def settings_changed_since_last_start(cfg: DictConfig) -> dict[str, tuple[object, object]]:
+    """The settings of this start of a run that differ from its previous start's, as Hydra saved
+    them (.hydra/<start>/config.yaml): {name: (before, now)}. Empty outside a Hydra command."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized() or HydraConfig.get().output_subdir is None:
+        return {}
+    hydra = HydraConfig.get()
+    this_start = Path(hydra.runtime.output_dir) / hydra.output_subdir
+    saved = this_start.parent.glob("*/config.yaml")
+    earlier = sorted(path for path in saved if path.parent != this_start)
+    if not earlier:
+        return {}
+    before = flat_settings(OmegaConf.to_container(OmegaConf.load(earlier[-1])))
+    now = flat_settings(OmegaConf.to_container(cfg))
+    return {
+        name: (before.get(name), now.get(name))
+        for name in sorted(before.keys() | now.keys())
+        if before.get(name) != now.get(name) and not name.startswith(PER_START)
+    }
+
+
+def flat_settings(values: dict, prefix: str = "") -> dict[str, object]:
+    """{"trainer": {"max_epochs": 3}} -> {"trainer.max_epochs": 3}."""
+    flat = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and value:
+            flat |= flat_settings(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def drop_segment_config() -> None:

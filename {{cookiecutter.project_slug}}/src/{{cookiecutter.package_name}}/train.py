@@ -32,6 +32,7 @@ from {{ cookiecutter.package_name }}.runs import (
     distributed_job,
     drop_segment_config,
     in_a_sweep,
+    settings_changed_since_last_start,
 )
 
 log = logging.getLogger(__name__)
@@ -50,13 +51,28 @@ def train(cfg: DictConfig, add_row: bool = True) -> dict[str, float]:
     with folder if rank_zero_only.rank == 0 else contextlib.nullcontext(), distributed_job():
         finished = folder.finished()
         if finished is None or cfg.ckpt_path:
-            return fit_and_test(cfg, cfg.ckpt_path or folder.last_checkpoint, add_row)
+            resume_from = cfg.ckpt_path or folder.last_checkpoint
+            if resume_from:
+                warn_of_changed_settings(cfg)
+            return fit_and_test(cfg, resume_from, add_row)
         log.info(
             "The run %s finished on %s; nothing to do, no row added. Leave run_name unset to "
             "start a new run.", cfg.run_name, finished["finished"],
         )  # fmt: skip
         drop_segment_config()  # this start did nothing: keep only the configs that trained
         return finished["metrics"]
+
+
+def warn_of_changed_settings(cfg: DictConfig) -> None:
+    """A resumed run carries on with this start's settings: say which differ from the last
+    start's, as a run meant to go on as it was rarely wants them to (a command typed anew)."""
+    changed = settings_changed_since_last_start(cfg)
+    if changed:
+        said = "; ".join(f"{name}: {was!r} -> {now!r}" for name, (was, now) in changed.items())
+        log.warning(
+            "Resuming with settings that differ from the run's last start: %s. To try new "
+            "settings, start a new run instead (leave run_name unset).", said
+        )  # fmt: skip
 
 
 def best_validation(trainer) -> dict[str, float]:  # noqa: ANN001 (a Lightning Trainer)

@@ -270,6 +270,8 @@ def test_resizing_keeps_the_aspect_ratio_by_default(tmp_path) -> None:
         ("ok", ["data.preparation.val_fraction=0"], r"val_fraction=0 and test_fraction=0.15"),
         ("ok", ["data.preparation.channels=4"], r"channels is 4: set it to 1 \(grey\), 3"),
         ("ok", ["data.preparation.resize=squash"], r"resize is 'squash': set it to pad"),
+        # Said before the folder is read, which takes minutes for 100,000 images.
+        ("empty-class", ["data.preparation.image_size=0"], r"image_size is 0: set a number of"),
         ("deep", ["data.preparation.intensity_max=0"], r"intensity_max is 0: set the pixel value"),
         ("no-images", [], r"holds no image that Pillow can open"),
     ],

@@ -177,8 +177,8 @@ def check_class_sizes(folder: ImageFolder, raw_dir: Path, val: float, test: floa
             )
 
 
-def choose_size_and_channels(folder: ImageFolder, settings: dict) -> tuple[int, int]:
-    """image_size and channels: the settings', or what the images hold when they are null."""
+def check_settings(settings: dict) -> None:
+    """Stop at once on a mistyped size, colour or resize setting, before reading any image."""
     channels, size, resize = settings["channels"], settings["image_size"], settings["resize"]
     if channels not in (None, *COLOUR_MODES):
         raise RawDataError(
@@ -192,6 +192,11 @@ def choose_size_and_channels(folder: ImageFolder, settings: dict) -> tuple[int, 
         )
     if size is not None and (not isinstance(size, int) or size < 1):
         raise RawDataError(f"data.preparation.image_size is {size!r}: set a number of pixels.")
+
+
+def choose_size_and_channels(folder: ImageFolder, settings: dict) -> tuple[int, int]:
+    """image_size and channels: the settings', or what the images hold when they are null."""
+    channels, size, resize = settings["channels"], settings["image_size"], settings["resize"]
     if size is not None and channels is not None:
         return size, channels
     median = int(statistics.median(folder.longer_sides))

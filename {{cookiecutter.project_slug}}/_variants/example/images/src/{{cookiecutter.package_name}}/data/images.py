@@ -32,6 +32,7 @@ from {{ cookiecutter.package_name }}.data.image_files import (
     SHOWN,
     SKIPPED_FILE,
     check_class_sizes,
+    check_settings,
     choose_intensity_max,
     choose_size_and_channels,
     differ_between_channels,
@@ -86,6 +87,7 @@ class ImageFolderData(PreparedData):
         """Find the images, split them, then decode and write each split a chunk at a time."""
         settings = self.preparation
         fractions = settings["val_fraction"], settings["test_fraction"]
+        check_settings(settings)  # before the images are found: a folder may hold 100,000
         folder = find_images(self.raw_dir)
         # Beside data/processed, so that the list is there even when preparing stops.
         write_skipped(folder, self.processed_dir.parent / "interim" / SKIPPED_FILE)
