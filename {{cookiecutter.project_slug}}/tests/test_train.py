@@ -38,6 +38,13 @@ def test_smoke_training_writes_checkpoints_that_evaluate_reproduces(train_config
     assert evaluate(evaluate_cfg)["test/acc"] == pytest.approx(metrics["test/acc"])
 
 
+def test_model_summary_shows_the_network_output_size_and_flops(train_config, capsys) -> None:
+    """Lightning's summary counts FLOPs and shows sizes only given an example input: the data's."""
+    train(train_config("debug=smoke", "logger=csv", "test=false"))
+    shown = capsys.readouterr().out
+    assert "sizes" in shown and re.search(r"Total FLOPs: [1-9]", shown), shown[-2000:]
+
+
 def test_evaluate_without_checkpoint_says_what_to_do(data_dir) -> None:
     cfg = compose_config(
         "evaluate", [f"paths.data_dir={data_dir}", "paths.output_dir=unused", "ckpt_path=nope.ckpt"]

@@ -232,6 +232,12 @@ class PreparedData(L.LightningDataModule):
         if self.raw:
             check_prepared_from(self.raw, self.metadata.get("raw_fingerprint"), self.processed_dir)
 
+    def example_input(self) -> tuple[torch.Tensor]:
+        """The first training input, as a batch of one: Lightning's model summary runs it through
+        the network to show each layer's output size and FLOPs (`model.example_input_array`)."""
+        inputs, _ = open_split(self.processed_dir, "train")
+        return (torch.as_tensor(np.array(inputs[:1])),)
+
     @property
     def info(self) -> DataInfo:
         return DataInfo(**self.metadata["info"])

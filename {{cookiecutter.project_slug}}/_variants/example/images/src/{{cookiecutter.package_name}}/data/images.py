@@ -163,15 +163,16 @@ class ImageFolderData(PreparedData):
 
     # ------------------------------------------------------------------ every batch
     def on_after_batch_transfer(self, batch: list[torch.Tensor], dataloader_idx: int) -> list:
-        """8-bit pixels -> floats, augmented when training, standardised; on the batch's device."""
-        pixels, targets = batch  # pixels: [batch, C, H, W] uint8
+        """8-bit pixels -> floats, augmented when training, standardised; on the batch's device.
+        A batch is (pixels, targets); (pixels, usable) to predict; (pixels,) in the summary."""
+        pixels, *rest = batch  # pixels: [batch, C, H, W] uint8
         images = pixels.float() / 255  # [0, 1], what augmentations expect
         if self.augmentation is not None and self.trainer is not None and self.trainer.training:
             images = self.augmentation(images)  # training batches only: never val or test
         mean, std = self.normalisation()
         mean = torch.tensor(mean, device=images.device).view(1, -1, 1, 1)
         std = torch.tensor(std, device=images.device).view(1, -1, 1, 1)
-        return [(images - mean) / std, targets]
+        return [(images - mean) / std, *rest]
 
     def normalisation(self) -> tuple[list[float], list[float]]:
         """The mean and std each channel is standardised with: the model's own when it has one
