@@ -5,6 +5,7 @@ and tabular projects run their own test suites (`make test`) and slow tests, and
 README's commands end to end, from example data to the results table.
 """
 
+import csv
 import re
 
 import pytest
@@ -64,8 +65,13 @@ def test_readme_flow_trains_and_evaluates(installed_project) -> None:
     """make example-data -> make data -> make train -> make evaluate, as the README says."""
     project = installed_project()
     project.make("example-data")
+    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.org"]
+    project.run("git", *identity, "commit", "-q", "-m", "Track the example data")  # as it says
     project.make("data")
     train_output = project.make("train", "ARGS=trainer.max_epochs=3 logger=csv")
+    with open(project.path / "results" / "results.csv", newline="") as table:
+        (row,) = csv.DictReader(table)
+    assert row["git_dirty"] == "False"  # the quick start's results name a commit that holds it all
     accuracy = float(re.findall(r"test/acc\s+([0-9.]+)", train_output)[-1])
     assert accuracy > 0.5  # 3 epochs on the digits: far above the 0.1 of guessing
     (run,) = (project.path / "outputs" / "train").iterdir()
