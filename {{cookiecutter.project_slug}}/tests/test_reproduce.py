@@ -5,6 +5,8 @@ import pandas as pd
 import pytest
 import torch
 
+from {{ cookiecutter.package_name }}.config import compose_config
+from {{ cookiecutter.package_name }}.evaluate import evaluate
 from {{ cookiecutter.package_name }}.reproduce import ReproduceError, comparison, reproduce
 from {{ cookiecutter.package_name }}.train import train
 
@@ -42,6 +44,26 @@ def test_a_row_is_reproduced_exactly_and_other_code_or_data_refused(train_config
     untracked.to_csv(changed, index=False)
     with pytest.raises(ReproduceError, match="The prepared test split is not the one row 1"):
         reproduce(1, changed)
+
+
+def test_an_evaluation_of_a_checkpoint_in_its_run_folder_is_reproduced(
+    train_config, data_dir, tmp_path
+) -> None:
+    """The pipeline's evaluate stage tests best.ckpt of the train stage's folder, its own run
+    folder: reproducing it tests that checkpoint again, not one in the reproduction's folder."""
+    run = tmp_path / "outputs" / "train" / "dvc"
+    settings = ["trainer=cpu", "logger=csv", f"paths.output_dir={run}"]
+    train(train_config(*settings, "trainer.max_epochs=1", "test=false"))
+    cfg = compose_config(
+        "evaluate",
+        [f"paths.data_dir={data_dir}", f"paths.root_dir={tmp_path}", *settings,
+         f"ckpt_path={run / 'checkpoints' / 'best.ckpt'}"],
+    )  # fmt: skip
+    metrics = evaluate(cfg)
+    row, again = reproduce(1, tmp_path / "results" / "results.csv")
+    assert only_test_metrics(again) == only_test_metrics(metrics)
+    (rerun,) = (tmp_path / "outputs" / "reproduce").iterdir()
+    assert not (rerun / "checkpoints").exists()  # tested again, not trained
 
 
 def test_a_row_that_does_not_exist_is_named(train_config, tmp_path) -> None:

@@ -276,6 +276,32 @@ def test_grouping_by_an_unknown_column_names_the_columns(tmp_path) -> None:
         grouped_summary(read_results(table_file), "nope")
 
 
+def test_a_later_commit_of_results_rows_still_holds_the_code_of_the_row(
+    tmp_path, monkeypatch
+) -> None:
+    """`make reproduce` after the results table was committed: HEAD is a later commit, which
+    holds the row's code; a commit that changed code does not."""
+    monkeypatch.chdir(tmp_path)
+
+    def commit(message: str) -> str:
+        identity = ["-c", "user.name=t", "-c", "user.email=t@t"]
+        for command in (["add", "--all"], ["commit", "--quiet", "-m", message]):
+            subprocess.run(["git", *identity, *command], check=True)
+        return provenance.git_commit()
+
+    subprocess.run(["git", "init", "--quiet"], check=True)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "model.py").write_text("WIDTH = 16\n")
+    row_made_at = commit("code")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "results.csv").write_text("model\nMLP\n")
+    commit("the results")
+    assert provenance.same_code_as(row_made_at)
+    (tmp_path / "src" / "model.py").write_text("WIDTH = 32\n")
+    commit("wider")
+    assert not provenance.same_code_as(row_made_at)
+
+
 def test_a_run_is_dirty_when_code_or_configs_are_not_committed(tmp_path, monkeypatch) -> None:
     """A new config (configs/data/clinic.yaml) no commit holds makes a run dirty: the commit
     alone could not run it again. A new scratch file elsewhere does not."""

@@ -12,12 +12,12 @@ import lightning as L
 import pytest
 import torch
 
-from {{ cookiecutter.package_name }}.callbacks import SayHowToResume
+from {{ cookiecutter.package_name }}.callbacks import SayHowToResume, instantiate_callbacks
 from {{ cookiecutter.package_name }}.checks import SettingError
 from {{ cookiecutter.package_name }}.config import compose_config
 from {{ cookiecutter.package_name }}.evaluate import EvaluationError, check_model_fits_data, evaluate
 from {{ cookiecutter.package_name }}.models.checkpoint import CheckpointError
-from {{ cookiecutter.package_name }}.train import train
+from {{ cookiecutter.package_name }}.train import best_checkpointing, train
 
 METRICS = {"test/loss", "test/acc", "test/precision", "test/recall", "test/f1"}
 
@@ -75,6 +75,15 @@ def test_ctrl_c_says_the_command_that_carries_the_run_on(tmp_path, caplog) -> No
     assert [record.getMessage() for record in caplog.records] == [
         'Stopped. To carry on from the last checkpoint: make train ARGS="run_name=my-run"'
     ]
+
+
+def test_the_best_checkpoint_is_the_monitored_one_in_any_order_of_callbacks(train_config) -> None:
+    """A config saved with sorted keys lists last_checkpoint before model_checkpoint: the test
+    must still use best.ckpt, not the last epoch's (`make reproduce` compares them)."""
+    callbacks = instantiate_callbacks(train_config().callbacks)
+    for ordered in (callbacks, callbacks[::-1]):
+        trainer = L.Trainer(callbacks=ordered, logger=False)
+        assert best_checkpointing(trainer).monitor == "val/loss"
 
 
 def test_training_learns(train_config, data_source) -> None:

@@ -143,7 +143,9 @@ def test_optuna_search_records_every_trial_and_prints_the_best(
     assert failed == diverged
     rows = read_results(tmp_path / "results" / "results.csv")
     assert len(rows) == trials - failed  # a row per trial that trained
-    assert 'Train it again with:\n    make train ARGS="model.optimizer.lr=' in result.stdout
+    (rerun,) = re.findall(r"Train it again with:\n    (make train .*)", result.stdout)
+    assert rerun.startswith('make train ARGS="trainer=cpu trainer.max_epochs=1 logger=csv ')
+    assert "model.optimizer.lr=" in rerun and "hparams_search" not in rerun and "hydra" not in rerun
     assert "setup plugin alembic" not in result.stdout  # Optuna's imports say nothing to act on
 
 

@@ -59,13 +59,16 @@ def listing(folders: list[Path], results_file: Path = RESULTS_FILE) -> str:
 
 
 def confirmed(assume_yes: bool) -> bool:
+    """Whether to delete: YES=1, or the answer to the question. With no one to answer (a script,
+    CI) it stops with an error, so that a script does not take "nothing deleted" for done."""
     if assume_yes:
         return True
     try:
         return input("Delete all of this? [y/N] ").strip().lower() in ("y", "yes")
-    except EOFError:  # no one to ask (a script, CI)
+    except EOFError:
         print()
-        return False
+        sys.exit("Nothing deleted: no one answered. To delete without being asked: "
+                 "`make clean-runs YES=1`.")  # fmt: skip
 
 
 def main() -> None:
@@ -78,7 +81,8 @@ def main() -> None:
         return
     print(listing(folders))
     if not confirmed(args.yes):
-        sys.exit("Nothing deleted. To delete without being asked: `make clean-runs YES=1`.")
+        print("Nothing deleted.")  # the user's choice, not a failure
+        return
     for folder in folders:
         shutil.rmtree(folder)
     print(f"Deleted {', '.join(f'{folder}/' for folder in folders)}.")

@@ -6,13 +6,17 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from {{ cookiecutter.package_name }}.data.info import make_args_of
+
 log = logging.getLogger(__name__)
 
 
-def rerun_command(best_params: dict[str, object]) -> str:
-    """`make train ARGS="..."` with the best trial's values as overrides."""
-    overrides = " ".join(f"{name}={value}" for name, value in best_params.items())
-    return f'make train ARGS="{overrides}"'
+def rerun_command(best_params: dict[str, object], given: list[str]) -> str:
+    """`make train ARGS="..."` with the settings the search was given (the search's own aside:
+    hparams_search=, hydra.*) and the best trial's values."""
+    search_only = ("hparams_search=", "hydra.", "hydra/", *(f"{name}=" for name in best_params))
+    fixed = [override for override in given if not override.startswith(search_only)]
+    return "make train " + make_args_of([*fixed, *(f"{k}={v}" for k, v in best_params.items())])
 
 
 class PrintBestTrial(Callback):
@@ -26,5 +30,6 @@ class PrintBestTrial(Callback):
         best = OmegaConf.to_container(results.best_params)
         log.info(
             "Best trial: %s = %s. Train it again with:\n    %s",
-            config.optimized_metric, results.best_value, rerun_command(best),
+            config.optimized_metric, results.best_value,
+            rerun_command(best, list(config.hydra.overrides.task)),
         )  # fmt: skip

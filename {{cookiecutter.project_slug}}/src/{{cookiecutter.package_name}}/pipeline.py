@@ -113,6 +113,7 @@ def run_stage(stage: str) -> None:
 
         cfg.ckpt_path = f"{cfg.paths.output_dir}/checkpoints/best.ckpt"  # the train stage's output
         cfg.run_name = "dvc-evaluate"  # its figures: reports/figures/dvc-evaluate/, as in dvc.yaml
+        cfg.job_name = "evaluate"  # its results row and W&B run say so (`make reproduce` reads it)
         metrics = evaluate(cfg)
         METRICS_FILE.write_text(json.dumps(metrics, indent=2) + "\n")
     else:
@@ -120,6 +121,10 @@ def run_stage(stage: str) -> None:
 
 
 def main() -> None:
+    # What Hydra sets up for `make train`: the project's messages, in Hydra's format.
+    logging.basicConfig(
+        level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
+    )
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     with exit_on_user_error():
         if command == "params":

@@ -31,6 +31,13 @@ def git_commit() -> str:
     return _git("rev-parse", "HEAD") or "no git commit"
 
 
+def same_code_as(commit: str) -> bool:
+    """Whether the files here differ from `commit` only in what runs write (RUN_OUTPUTS): a later
+    commit that added results rows still holds that commit's code."""
+    excluded = [f":(exclude,glob){path}" for path in RUN_OUTPUTS]
+    return _git("diff", "--quiet", commit, "--", ".", *excluded) is not None
+
+
 def git_dirty() -> bool | None:
     """Whether tracked files differ from that commit, or code or configs are not committed yet
     (None outside git).

@@ -186,7 +186,8 @@ def save_settings(
     record = {"job": cfg.job_name, "config": config, "run": run}
     path = Path(cfg.paths.root_dir) / CONFIGS_DIR / f"{text_hash(record)[:12]}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
+    # In the config's own order: the order of the callbacks is the order Lightning calls them.
+    path.write_text(json.dumps(record, indent=2, default=str) + "\n")
     return path, config_id
 
 

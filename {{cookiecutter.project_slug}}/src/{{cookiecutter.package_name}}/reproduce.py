@@ -20,7 +20,11 @@ from omegaconf import DictConfig, OmegaConf
 
 from {{ cookiecutter.package_name }} import provenance
 from {{ cookiecutter.package_name }}.data.info import make_args
-from {{ cookiecutter.package_name }}.errors import UserError, exit_on_user_error
+from {{ cookiecutter.package_name }}.errors import (
+    UserError,
+    exit_on_user_error,
+    remove_if_nothing_written,
+)
 from {{ cookiecutter.package_name }}.results import RESULTS_FILE, read_results
 from {{ cookiecutter.package_name }}.runs import unique_run_name
 
@@ -51,7 +55,7 @@ def read_row(number: int, results_file: Path) -> pd.Series:
 def check_same_code_and_data(number: int, row: pd.Series, cfg: DictConfig) -> None:
     """Refuse when the commit, the raw data or the prepared test split differ from the row's."""
     commit = provenance.git_commit()
-    if commit != row["git_commit"]:
+    if commit != row["git_commit"] and not provenance.same_code_as(row["git_commit"]):
         raise ReproduceError(
             f"Row {number} was made with the code of commit {row['git_commit'][:12]}, but this "
             f"folder is at {commit[:12]}: run `git checkout {row['git_commit'][:12]}` and "
@@ -103,13 +107,19 @@ def reproduce(number: int, results_file: Path = RESULTS_FILE) -> tuple[dict, dic
     cfg.run_name = run_name
     cfg.description = f"reproduces row {number}: {cfg.description}"
     log.info("Reproducing row %d in %s", number, cfg.paths.output_dir)
-    if record["job"] == "evaluate":
-        from {{ cookiecutter.package_name }}.evaluate import evaluate
+    try:
+        if record["job"] == "evaluate":
+            from {{ cookiecutter.package_name }}.evaluate import evaluate
 
-        return row.to_dict(), evaluate(cfg, add_row=False)
-    from {{ cookiecutter.package_name }}.train import train
+            # The checkpoint it evaluated, where it is (the pipeline's is in its run folder).
+            cfg.ckpt_path = settings["ckpt_path"]
+            return row.to_dict(), evaluate(cfg, add_row=False)
+        from {{ cookiecutter.package_name }}.train import train
 
-    return row.to_dict(), train(cfg, add_row=False)
+        return row.to_dict(), train(cfg, add_row=False)
+    except UserError:
+        remove_if_nothing_written(Path(cfg.paths.output_dir))
+        raise
 
 
 def moved(settings: object, old_folder: str, new_folder: str) -> object:
@@ -124,10 +134,13 @@ def moved(settings: object, old_folder: str, new_folder: str) -> object:
 
 
 def comparison(number: int, row: dict, metrics: dict[str, float]) -> str:
-    """The row's metrics beside the new ones; the table keeps 6 significant digits."""
+    """The row's metrics beside the new ones; the table keeps 6 significant digits. Only those
+    the row recorded: a training also returns its best validation loss, which no row holds."""
     lines = [f"{'metric':<16} {'row ' + str(number):>12} {'now':>12}"]
     for name, value in sorted(metrics.items()):
         recorded = row.get(name, "")
+        if not recorded:
+            continue
         same = "same" if recorded == f"{value:.6g}" else "DIFFERENT"
         lines.append(f"{name:<16} {recorded:>12} {value:>12.6g}  {same}")
     return "\n".join(lines)

@@ -75,10 +75,17 @@ def warn_of_changed_settings(cfg: DictConfig) -> None:
         )  # fmt: skip
 
 
+def best_checkpointing(trainer):  # noqa: ANN001, ANN201 (a Trainer, its ModelCheckpoint or None)
+    """The checkpoint callback that keeps the best checkpoint: the one that watches a metric.
+    Not `trainer.checkpoint_callback`, the first of them in the config's order, which a config
+    saved with sorted keys (results/configs/, `make reproduce`) makes the one of last.ckpt."""
+    return next((callback for callback in trainer.checkpoint_callbacks if callback.monitor), None)
+
+
 def best_validation(trainer) -> dict[str, float]:  # noqa: ANN001 (a Lightning Trainer)
     """The best validation score of the run, by the checkpoint's metric: what a hyper-parameter
     search compares (never a test metric: the test set must not choose the settings)."""
-    callback = trainer.checkpoint_callback
+    callback = best_checkpointing(trainer)
     if callback is None or callback.best_model_score is None:
         return {}
     return {f"{callback.monitor}_best": float(callback.best_model_score)}
@@ -175,7 +182,8 @@ def fit_and_test(cfg: DictConfig, resume_from: str | Path | None, add_row: bool)
             return best_validation(trainer)
 
         # Test the best checkpoint, not the last epoch's weights (which may be over-fitted).
-        best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+        checkpointing = best_checkpointing(trainer)
+        best = checkpointing.best_model_path if checkpointing else ""
         # verbose=False: the metrics are logged below, once, in the run's log too.
         test_metrics = trainer.test(
             model, datamodule=datamodule, ckpt_path=best or None, verbose=False
