@@ -79,7 +79,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         write_params(["trainer=cpu", "trainer.max_epochs=1", "logger=csv"])
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "-m", "Track the example data")
-    dvc(project, "repro")
+    (project / "repro.log").write_text(dvc(project, "repro"))  # what `make repro` shows
     return project
 
 
@@ -90,6 +90,16 @@ def test_repro_runs_every_stage_and_writes_the_metrics(project: Path) -> None:
     assert (project / "reports" / "figures" / "dvc" / "learning_curves.png").is_file()
     assert (project / "reports" / "figures" / "dvc-evaluate" / "confusion_matrix.png").is_file()
     assert "Data and pipelines are up to date" in dvc(project, "status")
+
+
+def test_repro_says_what_each_stage_does_and_files_its_rows_by_job(project: Path) -> None:
+    """The stages log as `make train` does (Hydra sets that up; the pipeline does it itself);
+    the evaluate stage's row is an evaluation, which `make reproduce` tests again as one."""
+    shown = (project / "repro.log").read_text()
+    assert "Fitted to" in shown and "epoch 1/1" in shown and "Added row" in shown
+    first_row = read_results(project / "results" / "results.csv").to_dict("records")[0]
+    # The train stage tests nothing (test=false) and adds no row.
+    assert json.loads((project / first_row["config"]).read_text())["job"] == "evaluate"
 
 
 def test_second_repro_reruns_nothing(project: Path) -> None:
@@ -162,6 +172,23 @@ def test_push_then_pull_restores_the_data_byte_for_byte(project: Path) -> None:
     shutil.rmtree(project / "data" / "processed")
     shutil.rmtree(project / ".dvc" / "cache")
     dvc(project, "pull")
+    assert data_files(project) == originals
+
+
+def test_data_pull_before_any_repro_brings_the_raw_data(tmp_path: Path) -> None:
+    """Right after the quick start (data/raw.dvc committed, no dvc.lock yet), a collaborator's
+    `make data-pull` brings data/raw; the pipeline's outputs, never made, are not an error."""
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project, ignore=not_copied)
+    git(project, "init", "--quiet")
+    dvc(project, "remote", "modify", "storage", "url", str(tmp_path / "remote"))
+    write_example(project / "data" / "raw")
+    dvc(project, "add", "data/raw")
+    dvc(project, "push")
+    originals = data_files(project)
+    shutil.rmtree(project / "data" / "raw")
+    shutil.rmtree(project / ".dvc" / "cache")
+    run(project, "make", f"PYTHON={sys.executable}", "data-pull")
     assert data_files(project) == originals
 
 
