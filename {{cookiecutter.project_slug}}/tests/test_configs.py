@@ -9,6 +9,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from {{ cookiecutter.package_name }}.config import CONFIG_DIR, compose_config, exit_on_misspelt_setting
+from {{ cookiecutter.package_name }}.runs import flat_settings
 
 GROUPS = ["data", "model", "trainer", "callbacks", "logger", "experiment", "debug"]
 OPTIONS = [
@@ -119,15 +120,6 @@ def test_settings_and_flags_that_exist_pass_the_spelling_check() -> None:
         exit_on_misspelt_setting(name, arguments)  # returns: nothing to say
 
 
-def setting_paths(values: dict, prefix: str = "") -> list[str]:
-    """Every setting of a composed config, as the dotted name a command line sets it by."""
-    paths = []
-    for key, value in values.items():
-        path = f"{prefix}{key}"
-        paths += setting_paths(value, f"{path}.") if isinstance(value, dict) and value else [path]
-    return paths
-
-
 @pytest.mark.parametrize(
     ("name", "override"),
     [("train", ""), *(("train", option) for option in OPTIONS),
@@ -137,7 +129,7 @@ def test_every_setting_of_every_option_passes_the_spelling_check(name: str, over
     """The check reads configs/ without composing it: no setting that composing gives may be
     taken for a typo, however deep."""
     cfg = compose_config(name, [override] if override else [])
-    names = setting_paths(OmegaConf.to_container(cfg, resolve=False))
+    names = flat_settings(OmegaConf.to_container(cfg, resolve=False))
     assert "data.preparation.split_seed" in names
     exit_on_misspelt_setting(name, [f"{setting}=1" for setting in names])  # returns: no typo
 
