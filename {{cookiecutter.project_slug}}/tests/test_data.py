@@ -129,6 +129,10 @@ def test_data_prepared_from_other_raw_data_is_refused_with_what_it_was_prepared_
     source = data_source(*overrides, data_dir=copy)  # as a shell hands them on: see below
     assert source.info.name and source.raw == mine
     source.check_raw_unchanged()
+    # The data folder moved as a whole (another machine): the message names it where it is now.
+    moved = copy.rename(tmp_path / "moved")
+    with pytest.raises(MissingDataError, match=f"made with {setting}='{moved / mine.name}'"):
+        data_source(data_dir=moved).info  # noqa: B018
 
 
 # Settings whose values a shell, make or Hydra would read otherwise if pasted as they are.

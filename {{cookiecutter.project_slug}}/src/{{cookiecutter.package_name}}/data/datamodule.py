@@ -224,7 +224,8 @@ class PreparedData(L.LightningDataModule):
         seen_from_here = (self.processed_dir / recorded["from_processed"]).resolve()
         if self.raw.resolve() in (Path(recorded["absolute"]), seen_from_here):
             return None
-        return Path(recorded["absolute"])
+        # Named where it is now, if the project moved with it; else where it was.
+        return seen_from_here if seen_from_here.exists() else Path(recorded["absolute"])
 
     def check_raw_unchanged(self) -> None:
         """Stop when the raw data changed since `make data` prepared processed_dir from it.
