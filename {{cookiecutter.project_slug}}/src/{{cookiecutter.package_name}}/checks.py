@@ -1,10 +1,12 @@
 """Settings checked before a run starts, so that a mistake costs a second, not a traceback.
 
 Lightning and PyTorch would stop on these too, but later and in their own words: a batch size
-of 0 deep inside a DataLoader, a missing GPU as a MisconfigurationException.
+of 0 deep inside a DataLoader, a missing GPU as a MisconfigurationException. Nothing here
+imports them (torch only for the GPU check), so the commands run these checks first.
 """
 
-import torch
+from pathlib import Path
+
 from omegaconf import DictConfig, OmegaConf
 
 from {{ cookiecutter.package_name }}.errors import UserError
@@ -22,6 +24,10 @@ WHOLE_NUMBERS = {
 
 class SettingError(UserError):
     """A setting that cannot work; the message names it and says what to use instead."""
+
+
+class CheckpointError(UserError):
+    """The checkpoint is missing, unreadable or not one of this project's."""
 
 
 def check_run_settings(cfg: DictConfig) -> None:
@@ -43,7 +49,7 @@ def check_run_settings(cfg: DictConfig) -> None:
             "e.g. data.batch_size=64, or null to fit it to the data."
         )
     accelerator = str(cfg.trainer.get("accelerator", "auto"))
-    if accelerator in GPU_ACCELERATORS and not torch.cuda.is_available():
+    if accelerator in GPU_ACCELERATORS and not gpu_available():
         raise SettingError(
             f"trainer.accelerator is {accelerator!r} (trainer=gpu or trainer=ddp), but PyTorch "
             "finds no GPU on this machine: use trainer=cpu, or the default trainer, which takes "
@@ -53,3 +59,35 @@ def check_run_settings(cfg: DictConfig) -> None:
 
 def is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def gpu_available() -> bool:
+    import torch  # here: the other checks answer in a second, before torch is imported
+
+    return torch.cuda.is_available()
+
+
+def check_checkpoint_file(path: str | Path | None, command: str) -> None:
+    """Stop `make evaluate` or `make predict` (`command`) when its CKPT names no checkpoint file:
+    none given (no training run yet), a mistyped path, or a run's folder."""
+    if not path:
+        raise CheckpointError(
+            "No checkpoint given, and no training run to take one from: train one first "
+            f"(`make train`), or name one, e.g. `make {command} "
+            "CKPT=outputs/train/<run>/checkpoints/best.ckpt`."
+        )
+    check_is_a_file(Path(path))
+
+
+def check_is_a_file(path: Path) -> None:
+    """Stop when there is no checkpoint file at `path`; a run's folder gets its best.ckpt named."""
+    if path.is_file():
+        return
+    best = path / "checkpoints" / "best.ckpt"
+    if path.is_dir():
+        example = best if best.is_file() else path / "<file>.ckpt"
+        raise CheckpointError(f"{path} is a folder: give a checkpoint file in it, e.g. {example}.")
+    raise CheckpointError(
+        f"No checkpoint at {str(path)!r}: give an existing one, e.g. "
+        "outputs/train/<run>/checkpoints/best.ckpt (`make train` writes them)."
+    )

@@ -66,10 +66,15 @@ def check_model_fits_data(
 
 def evaluate(cfg: DictConfig, add_row: bool = True) -> dict[str, float]:
     """Load the checkpoint, test it, and return the test metrics."""
+    from {{ cookiecutter.package_name }}.checks import check_checkpoint_file, check_run_settings
+
+    # Before Lightning is imported: a mistyped CKPT is told in a second, not in eight.
+    check_checkpoint_file(cfg.ckpt_path, "evaluate")
+    check_run_settings(cfg)
+
     import lightning as L
 
     from {{ cookiecutter.package_name }} import provenance
-    from {{ cookiecutter.package_name }}.checks import check_run_settings
     from {{ cookiecutter.package_name }}.loggers import finish_loggers, instantiate_loggers
     from {{ cookiecutter.package_name }}.models.checkpoint import load_model
     from {{ cookiecutter.package_name }}.report import record_test
@@ -77,7 +82,6 @@ def evaluate(cfg: DictConfig, add_row: bool = True) -> dict[str, float]:
     # Lightning adds its own console handler; Hydra's already prints and saves these messages.
     logging.getLogger("lightning").handlers.clear()
     quiet_third_party_notices()
-    check_run_settings(cfg)
     L.seed_everything(0, workers=True)
 
     model = load_model(cfg.ckpt_path)

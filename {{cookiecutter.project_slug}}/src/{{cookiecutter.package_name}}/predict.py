@@ -45,6 +45,16 @@ def prediction_table(
 
 def predict(cfg: DictConfig) -> Path:
     """Predict every input of `cfg.input` with the checkpoint; return the CSV file written."""
+    from {{ cookiecutter.package_name }}.checks import check_checkpoint_file
+
+    # Before torch and Lightning are imported: a mistake is told in a second, not in eight.
+    check_checkpoint_file(cfg.ckpt_path, "predict")
+    if not cfg.input:
+        raise UserError(
+            "No input to predict: give new data of the kind data/raw holds, e.g. "
+            "`make predict INPUT=path/to/new/data`."
+        )
+
     import torch
 
     from {{ cookiecutter.package_name }}.evaluate import check_model_fits_data
@@ -52,16 +62,6 @@ def predict(cfg: DictConfig) -> Path:
 
     logging.getLogger("lightning").handlers.clear()
     quiet_third_party_notices()
-    if not cfg.ckpt_path:
-        raise UserError(
-            "No checkpoint to predict with: give one, e.g. "
-            "`make predict CKPT=outputs/train/<run>/checkpoints/best.ckpt INPUT=...`."
-        )
-    if not cfg.input:
-        raise UserError(
-            "No input to predict: give new data of the kind data/raw holds, e.g. "
-            "`make predict INPUT=path/to/new/data`."
-        )
     model = load_model(cfg.ckpt_path)
     # The new data is read as the model's training data was prepared: the checkpoint says how.
     datamodule = hydra.utils.instantiate(cfg.data, preparation=model.info.preparation)

@@ -5,14 +5,10 @@ from pathlib import Path
 
 import torch
 
+from {{ cookiecutter.package_name }}.checks import CheckpointError, check_is_a_file
 from {{ cookiecutter.package_name }}.data.info import DataInfo
-from {{ cookiecutter.package_name }}.errors import UserError
 from {{ cookiecutter.package_name }}.models.supervised import MODULE_KEY, SupervisedModule
 from {{ cookiecutter.package_name }}.models.trusted import UnknownTargetError, instantiate_trusted
-
-
-class CheckpointError(UserError):
-    """The checkpoint is missing, unreadable or not one of this project's."""
 
 
 def load_model(checkpoint: str | Path) -> SupervisedModule:
@@ -43,20 +39,6 @@ def load_model(checkpoint: str | Path) -> SupervisedModule:
         ) from error
     model.load_state_dict(saved["state_dict"])
     return model
-
-
-def check_is_a_file(path: Path) -> None:
-    """Stop when there is no checkpoint file at `path`; a run's folder gets its best.ckpt named."""
-    if path.is_file():
-        return
-    best = path / "checkpoints" / "best.ckpt"
-    if path.is_dir():
-        example = best if best.is_file() else path / "<file>.ckpt"
-        raise CheckpointError(f"{path} is a folder: give a checkpoint file in it, e.g. {example}.")
-    raise CheckpointError(
-        f"No checkpoint at {str(path)!r}: give an existing one, e.g. "
-        "outputs/train/<run>/checkpoints/best.ckpt (`make train` writes them)."
-    )
 
 
 def data_info(checkpoint: str | Path) -> DataInfo | None:
