@@ -1,5 +1,6 @@
 """Every option of every config group composes, resolves and builds what it names."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -8,7 +9,13 @@ import hydra
 import pytest
 from omegaconf import OmegaConf
 
-from {{ cookiecutter.package_name }}.config import CONFIG_DIR, compose_config, exit_on_misspelt_setting
+from {{ cookiecutter.package_name }}.config import (
+    CONFIG_DIR,
+    PROJECT_ROOT,
+    compose_config,
+    exit_on_misspelt_setting,
+    multirun_flag_first,
+)
 from {{ cookiecutter.package_name }}.runs import flat_settings
 
 GROUPS = ["data", "model", "trainer", "callbacks", "logger", "experiment", "debug"]
@@ -100,6 +107,7 @@ def test_misspelt_experiment_runs_nothing(data_dir, tmp_path) -> None:
         ("callbacks.early_stoping=null", "callbacks.early_stopping"),
         ("model.optimizer.weight_decy=0.1", "model.optimizer.weight_decay"),
         ("data.preparation.split_sed=1", "data.preparation.split_seed"),
+        ("model.optimizer.learning_rate=0.1", "model.optimizer.lr"),  # Keras' name for it
     ],
 )
 def test_misspelt_setting_is_named_with_the_one_it_resembles(argument: str, meant: str) -> None:
@@ -174,22 +182,34 @@ def test_early_stopping_patience_is_counted_in_steps() -> None:
     assert stopping.patience == 3  # never fewer than min_patience epochs
 
 
-@pytest.mark.parametrize(
-    ("given", "said"),
-    [([], "No checkpoint to predict with"), (["ckpt_path=best.ckpt"], "No input to predict")],
-    ids=["no-checkpoint", "no-input"],
-)
-def test_predict_without_checkpoint_or_input_says_what_to_give(given, said, tmp_path) -> None:
-    from {{ cookiecutter.package_name }}.errors import UserError
-    from {{ cookiecutter.package_name }}.predict import predict
-
-    with pytest.raises(UserError, match=said):
-        predict(compose_config("predict", [f"paths.output_dir={tmp_path}", *given]))
+def test_multirun_flag_may_come_after_settings() -> None:
+    """Hydra's parser refuses settings after `-m`; the train command moves it first."""
+    arguments = ["trainer.max_epochs=2", "--multirun", "seed=1,2"]
+    assert multirun_flag_first(arguments) == ["--multirun", "trainer.max_epochs=2", "seed=1,2"]
 
 
-def test_a_refused_prediction_leaves_no_run_folder(tmp_path) -> None:
-    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}.predict", "ckpt_path=nope.ckpt",
-               "input=new", f"paths.log_dir={tmp_path}"]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 1 and "No checkpoint at 'nope.ckpt'" in result.stderr
-    assert list((tmp_path / "predict").iterdir()) == []  # the folder Hydra made is gone
+# `make evaluate` and `make predict` given no checkpoint (CKPT empty: no training run yet), one
+# that is not there, a run's folder, or no input: one sentence each.
+REFUSED = {
+    "evaluate-no-checkpoint": ("evaluate", [], "No checkpoint given, and no training run"),
+    "evaluate-missing-file": ("evaluate", ["ckpt_path=nope.ckpt"], "No checkpoint at 'nope.ckpt'"),
+    "evaluate-run-folder": ("evaluate", ["ckpt_path=."], r"\. is a folder: give a checkpoint"),
+    "predict-no-checkpoint": ("predict", ["input=new"], "make predict CKPT="),
+    "predict-no-input": ("predict", ["ckpt_path=pyproject.toml"], "No input to predict"),
+}
+
+
+@pytest.mark.parametrize(("command", "given", "said"), REFUSED.values(), ids=REFUSED)
+def test_a_refused_command_says_why_before_importing_torch(command, given, said, tmp_path) -> None:
+    """Said before torch and Lightning are imported (a second, not eight), and nothing is left:
+    the run folder Hydra made is removed. `-X importtime` lists each module the command imports."""
+    module = "{{ cookiecutter.package_name }}." + command
+    arguments = ["-X", "importtime", "-m", module, *given, f"paths.log_dir={tmp_path}"]
+    result = subprocess.run(
+        [sys.executable, *arguments], capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT
+    )
+    assert result.returncode == 1 and re.search(said, result.stderr), result.stderr[-2000:]
+    lines = result.stderr.splitlines()
+    imported = {line.rsplit("|", 1)[1].strip() for line in lines if line.startswith("import time")}
+    assert "hydra" in imported and not imported & {"torch", "lightning"}
+    assert list((tmp_path / command).iterdir()) == []

@@ -18,9 +18,10 @@ ONE_EPOCH = ["trainer=cpu", "trainer.max_epochs=1", "callbacks.progress_bar=null
 
 
 def sweep(root: Path, data_dir: Path, *overrides: str, exit_status: int = 0) -> str:
-    """`python -m <package>.train -m ...` in the project root `root`; returns its output."""
+    """`python -m <package>.train ... -m ...` in the project root `root`; returns its output.
+    `-m` after some settings, as `make train ARGS="... -m ..."` lines may put it."""
     command = [
-        sys.executable, "-m", "{{ cookiecutter.package_name }}.train", "-m", *ONE_EPOCH,
+        sys.executable, "-m", "{{ cookiecutter.package_name }}.train", *ONE_EPOCH, "-m",
         *overrides, f"paths.root_dir={root}", f"paths.data_dir={data_dir}",
         f"paths.log_dir={root / 'outputs'}",
     ]  # fmt: skip

@@ -20,6 +20,8 @@ from {{ cookiecutter.package_name }} import runs  # noqa: F401 (registers ${uniq
 # The project root holds configs/; this file is in <root>/src/<package>/ (an editable install).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = PROJECT_ROOT / "configs"
+# Names other libraries give our settings (Keras, Hugging Face), too unlike ours for difflib.
+OTHER_NAMES = {"learning_rate": "lr", "lr_rate": "lr"}
 
 
 def compose_config(name: str = "train", overrides: list[str] | tuple[str, ...] = ()) -> DictConfig:
@@ -74,7 +76,8 @@ def exit_on_misspelt_setting(name: str, arguments: list[str] | None = None) -> N
             known = names.get(".".join(path[:depth]), set())
             if part in known or not known:
                 continue  # a name that exists (then its next part is checked), or none to compare
-            resembles = difflib.get_close_matches(part, known, n=1)
+            resembles = [OTHER_NAMES[part]] if OTHER_NAMES.get(part) in known else []
+            resembles = resembles or difflib.get_close_matches(part, known, n=1)
             if resembles:
                 meant = ".".join([*path[:depth], resembles[0]])
                 sys.exit(
@@ -83,6 +86,13 @@ def exit_on_misspelt_setting(name: str, arguments: list[str] | None = None) -> N
                     f"{{ cookiecutter.package_name }}.{name} --help` lists them.)"
                 )
             break  # unknown, and like none of ours: Hydra says what it makes of it
+
+
+def multirun_flag_first(arguments: list[str]) -> list[str]:
+    """The command line with `-m` (`--multirun`) moved before the settings: Hydra's parser takes
+    it only there, and refuses the settings after it (`make train ARGS="trainer.max_epochs=2 -m
+    seed=1,2,3"`: "unrecognized arguments: seed=1,2,3")."""
+    return sorted(arguments, key=lambda argument: argument not in ("-m", "--multirun"))
 
 
 def mixed_precision() -> str:

@@ -14,6 +14,7 @@ and ends exactly as if it had never stopped (runs.py, callbacks.py, data/samplin
 import contextlib
 import gc
 import logging
+import sys
 from pathlib import Path
 
 import hydra
@@ -218,6 +219,7 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    sys.argv[1:] = config.multirun_flag_first(sys.argv[1:])
     config.exit_on_misspelt_setting("train")
     main()
     # The process ends here. Python's last garbage collection would walk every object that torch
