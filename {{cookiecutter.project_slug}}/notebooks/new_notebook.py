@@ -41,8 +41,11 @@ def create_notebook(name: str, notebook_dir: Path = NOTEBOOK_DIR) -> Path:
 
 
 def main() -> None:
-    if len(sys.argv) != 2:
-        sys.exit("Usage: make notebook name=short-description, e.g. name=bigger-model")
+    if len(sys.argv) != 2 or not sys.argv[1]:
+        sys.exit(
+            "ERROR: name the notebook after its experiment, in a few words joined by '-', "
+            "e.g. `make notebook name=bigger-model`."
+        )
     try:
         path = create_notebook(sys.argv[1])
     except ValueError as error:

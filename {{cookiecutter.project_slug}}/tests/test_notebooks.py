@@ -153,12 +153,21 @@ def test_make_notebook_starts_the_next_number_from_the_skeleton(tmp_path: Path) 
     assert created.cells[1:] == skeleton.cells[1:]
 
 
-@pytest.mark.parametrize("name", ["", "My Idea", "../escape", "idea.ipynb"])
-def test_make_notebook_refuses_names_that_break_the_convention(tmp_path: Path, name: str) -> None:
+REFUSED_NAMES = {
+    "": "name the notebook",  # `make notebook` without name=
+    "My Idea": "not a short description",
+    "../escape": "not a short description",
+    "idea.ipynb": "not a short description",
+}
+
+
+@pytest.mark.parametrize(("name", "said"), REFUSED_NAMES.items())
+def test_make_notebook_refuses_names_that_break_the_convention(tmp_path, name, said) -> None:
     shutil.copy(NOTEBOOK_DIR / "new_notebook.py", tmp_path)
     shutil.copy(NOTEBOOK_DIR / "skeleton.ipynb", tmp_path)
     result = subprocess.run(
         [sys.executable, str(tmp_path / "new_notebook.py"), name], capture_output=True, text=True
     )
-    assert result.returncode != 0 and "e.g. `make notebook name=bigger-model`" in result.stderr
+    assert result.returncode != 0 and said in result.stderr
+    assert "e.g. `make notebook name=bigger-model`" in result.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["new_notebook.py", "skeleton.ipynb"]
