@@ -183,7 +183,7 @@ def test_on_a_gpu_batches_are_read_ahead_without_taking_more_cores_than_the_job_
     assert default_num_workers(trainer_on_gpus) == workers
 
 
-@pytest.mark.slow  # three trainings in new processes
+@pytest.mark.slow  # five trainings: two in new processes, three in its own
 def test_bench_compares_the_project_with_a_plain_loop(data_dir) -> None:
     command = [sys.executable, str(PROJECT_ROOT / "benchmarks" / "bench_training.py"),
                "--epochs", "3", f"paths.data_dir={data_dir}"]  # fmt: skip
