@@ -48,6 +48,13 @@ def test_learning_curves_show_train_and_val_per_epoch() -> None:
     assert loss_axis.get_xlabel() == "epoch" and acc_axis.get_ylabel() == "acc"
 
 
+def test_learning_curves_of_a_run_without_validation_draw_no_empty_legend() -> None:
+    """A run stopped before its first validation has a training loss and nothing else."""
+    loss_axis, acc_axis = plots.learning_curves([{"epoch": 0, "train/loss_epoch": 0.9}]).axes
+    assert [line.get_label() for line in loss_axis.lines] == ["train"] and loss_axis.get_legend()
+    assert not acc_axis.lines and acc_axis.get_legend() is None  # matplotlib would warn
+
+
 def test_save_writes_a_png(tmp_path) -> None:
     figure = plots.confusion_matrix(LABELS, PREDICTIONS, CLASSES)
     path = plots.save(figure, tmp_path / "a" / "cm.png")
