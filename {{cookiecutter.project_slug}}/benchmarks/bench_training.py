@@ -92,7 +92,7 @@ def main() -> None:
         ]  # fmt: skip
         timings = Path(scratch) / "timings.json"
         os.environ["BENCH_TIMINGS"] = str(timings)
-        os.environ.setdefault("WANDB_MODE", "offline")
+        os.environ["WANDB_MODE"] = "offline"  # as for the new processes: not runs to upload
         processes = {
             "project": [sys.executable, "-m", f"{PACKAGE}.train", *settings, TIMING_CALLBACK],
             "plain": [sys.executable, str(BENCHMARKS / "plain_loop.py"), *settings],
