@@ -78,8 +78,8 @@ def test_ctrl_c_says_the_command_that_carries_the_run_on(tmp_path, caplog) -> No
 
 
 def test_the_best_checkpoint_is_the_monitored_one_in_any_order_of_callbacks(train_config) -> None:
-    """A config saved with sorted keys lists last_checkpoint before model_checkpoint: the test
-    must still use best.ckpt, not the last epoch's (`make reproduce` compares them)."""
+    """A config that lists last_checkpoint before model_checkpoint still tests best.ckpt, not
+    the last epoch's weights (`make reproduce` reruns a row's saved config)."""
     callbacks = instantiate_callbacks(train_config().callbacks)
     for ordered in (callbacks, callbacks[::-1]):
         trainer = L.Trainer(callbacks=ordered, logger=False)

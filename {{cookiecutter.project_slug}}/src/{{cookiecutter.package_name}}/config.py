@@ -21,7 +21,7 @@ from {{ cookiecutter.package_name }} import runs  # noqa: F401 (registers ${uniq
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = PROJECT_ROOT / "configs"
 # Names other libraries give our settings (Keras, Hugging Face), too unlike ours for difflib.
-OTHER_NAMES = {"learning_rate": "lr", "lr_rate": "lr"}
+OTHER_NAMES = {"learning_rate": "lr"}
 
 
 def compose_config(name: str = "train", overrides: list[str] | tuple[str, ...] = ()) -> DictConfig:

@@ -78,8 +78,8 @@ def warn_of_changed_settings(cfg: DictConfig) -> None:
 
 def best_checkpointing(trainer):  # noqa: ANN001, ANN201 (a Trainer, its ModelCheckpoint or None)
     """The checkpoint callback that keeps the best checkpoint: the one that watches a metric.
-    Not `trainer.checkpoint_callback`, the first of them in the config's order, which a config
-    saved with sorted keys (results/configs/, `make reproduce`) makes the one of last.ckpt."""
+    Not `trainer.checkpoint_callback`, the first of them in the config's order, which is the one
+    of last.ckpt when a config lists last_checkpoint first."""
     return next((callback for callback in trainer.checkpoint_callbacks if callback.monitor), None)
 
 
